@@ -1,0 +1,1 @@
+"""seqlab: a PyTorch Lightning + Hydra template for recurrent sequence models."""

@@ -1,0 +1,1 @@
+"""Callback room: Lightning hooks for run bookkeeping and training health."""

@@ -1,0 +1,30 @@
+"""Typed schemas for every config group, registered with Hydra's ConfigStore.
+
+Hydra merges each YAML option onto its schema at compose time, so an unknown key or a value
+of the wrong type is rejected with the key's full name before any data is loaded. One module
+per config group; YAML options name their schema in `defaults: [/schema/<group>/<name>@_here_]`
+or, for groups typed once for all options, through `entry.TrainConfig`.
+"""
+
+from hydra.core.config_store import ConfigStore
+
+from seqlab.config.data import SyntheticDataConfig, UEADataConfig
+from seqlab.config.entry import EvalConfig, TrainConfig
+from seqlab.config.model import RecurrentModelConfig
+from seqlab.config.task import TaskConfig
+
+SCHEMAS = {
+    "schema/data": {"uea": UEADataConfig, "synthetic": SyntheticDataConfig},
+    "schema/model": {"recurrent": RecurrentModelConfig},
+    "schema/task": {"task": TaskConfig},
+}
+
+
+def register_schemas() -> None:
+    """Make the schemas available to the YAML files."""
+    store = ConfigStore.instance()
+    store.store(name="train_schema", node=TrainConfig)
+    store.store(name="eval_schema", node=EvalConfig)
+    for group, nodes in SCHEMAS.items():
+        for name, node in nodes.items():
+            store.store(group=group, name=name, node=node)

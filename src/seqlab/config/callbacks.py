@@ -1,0 +1,43 @@
+"""Schema of the `callbacks` group: one optional field per callback."""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ModelCheckpointConfig:
+    _target_: str = "pytorch_lightning.callbacks.ModelCheckpoint"
+    dirpath: str = "${paths.output_dir}/checkpoints"
+    filename: str = "epoch_{epoch:03d}"
+    monitor: str = "${task.monitor}"
+    mode: str = "${task.monitor_mode}"
+    save_last: bool = True
+    save_top_k: int = 1
+    auto_insert_metric_name: bool = False
+
+
+@dataclass
+class EarlyStoppingConfig:
+    _target_: str = "pytorch_lightning.callbacks.EarlyStopping"
+    monitor: str = "${task.monitor}"
+    mode: str = "${task.monitor_mode}"
+    patience: int = 20
+    min_delta: float = 0.0
+
+
+@dataclass
+class LearningRateMonitorConfig:
+    _target_: str = "pytorch_lightning.callbacks.LearningRateMonitor"
+    logging_interval: str = "epoch"
+
+
+@dataclass
+class RichProgressBarConfig:
+    _target_: str = "pytorch_lightning.callbacks.RichProgressBar"
+
+
+@dataclass
+class CallbacksConfig:
+    model_checkpoint: ModelCheckpointConfig | None = None
+    early_stopping: EarlyStoppingConfig | None = None
+    lr_monitor: LearningRateMonitorConfig | None = None
+    rich_progress_bar: RichProgressBarConfig | None = None

@@ -1,0 +1,27 @@
+"""Schema of the `logger` group: one optional field per logger, so several compose."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class WandbConfig:
+    _target_: str = "seqlab.loggers.wandb_logger"
+    project: str = "seqlab"
+    save_dir: str = "${paths.output_dir}"
+    offline: bool | None = None
+    name: str | None = None
+    group: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CSVConfig:
+    _target_: str = "pytorch_lightning.loggers.CSVLogger"
+    save_dir: str = "${paths.output_dir}"
+    name: str = "csv"
+
+
+@dataclass
+class LoggerConfig:
+    wandb: WandbConfig | None = None
+    csv: CSVConfig | None = None

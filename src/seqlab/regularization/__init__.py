@@ -1,0 +1,1 @@
+"""Regularization room: penalties, dropout variants, noise, smoothing, augmentation."""

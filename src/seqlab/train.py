@@ -1,0 +1,51 @@
+"""Training entry point: compose -> instantiate -> fit -> test, in a straight line."""
+
+from pathlib import Path
+
+import hydra
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_info
+
+from seqlab.build import build_callbacks, build_datamodule, build_loggers, build_task, build_trainer
+from seqlab.callbacks.config_snapshot import ConfigSnapshot
+from seqlab.config import register_schemas
+
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+register_schemas()
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit and test the configured task; returns the final metrics (for sweeps and tests)."""
+    pl.seed_everything(cfg.seed, workers=True)
+    datamodule = build_datamodule(cfg)
+    task = build_task(cfg, datamodule)
+    loggers = build_loggers(cfg)
+    callbacks = [*build_callbacks(cfg, loggers), ConfigSnapshot(cfg)]
+    trainer = build_trainer(cfg, callbacks, loggers)
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+
+    if cfg.train:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    if cfg.test:
+        best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+        if not cfg.train and cfg.ckpt_path:
+            best = cfg.ckpt_path
+        trainer.test(task, datamodule=datamodule, ckpt_path=best or None)
+        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+        report_test_metrics(metrics, best or "last weights")
+    return metrics
+
+
+def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
+    """Print the test metrics on one line, naming the weights they came from."""
+    tested = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k.startswith("test/"))
+    rank_zero_info(f"Test ({weights}): {tested}")
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    metrics = train(cfg)
+    return metrics.get(cfg.task.monitor)

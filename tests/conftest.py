@@ -1,0 +1,44 @@
+"""Shared test helpers: compose configs the way train.py does, offline and tiny."""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from seqlab.config import register_schemas
+from seqlab.train import CONFIG_DIR
+
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+TINY = [
+    "data=synthetic",
+    "data.num_items=32",
+    "data.batch_size=8",
+    "model.hidden_size=8",
+    "logger=none",
+    "trainer.accelerator=cpu",
+    "trainer.max_epochs=1",
+    "trainer.enable_progress_bar=false",
+    "trainer.enable_model_summary=false",
+    "trainer.num_sanity_val_steps=0",
+]
+
+
+def compose_config(overrides: list[str], config_name: str = "train") -> DictConfig:
+    register_schemas()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        return compose(config_name=config_name, overrides=overrides)
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Callable[..., DictConfig]:
+    """Compose the train config on tiny synthetic data, writing under `tmp_path`."""
+
+    def make(*overrides: str) -> DictConfig:
+        return compose_config([*TINY, f"paths.output_dir={tmp_path}", *overrides])
+
+    return make

@@ -1,0 +1,51 @@
+"""Encoders: a sequence gives the same result alone and batched beside longer ones."""
+
+import pytest
+import torch
+
+from seqlab.data.collate import pad_collate
+from seqlab.models.rnn import RecurrentEncoder
+
+ENCODERS = [
+    {"cell": cell, "num_layers": layers, "bidirectional": bidir}
+    for cell in ("rnn", "lstm", "gru")
+    for layers in (1, 2)
+    for bidir in (False, True)
+]
+
+
+@pytest.mark.parametrize("options", ENCODERS, ids=lambda o: "-".join(map(str, o.values())))
+def test_padding_invariance(options: dict) -> None:
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(input_size=3, hidden_size=5, **options).double().eval()
+    sequences = [torch.randn(n, 3, dtype=torch.float64) for n in (4, 9, 6)]
+    batch = pad_collate([(x, torch.tensor(0), i) for i, x in enumerate(sequences)])
+    together = encoder(batch.inputs, batch.lengths)
+    for row, x in enumerate(sequences):
+        alone = encoder(x[None], torch.tensor([len(x)]))
+        n = len(x)
+        torch.testing.assert_close(together.outputs[row, :n], alone.outputs[0], atol=1e-6, rtol=0)
+        torch.testing.assert_close(together.final[row], alone.final[0], atol=1e-6, rtol=0)
+        assert (together.outputs[row, n:] == 0).all()
+
+
+def test_final_vector_is_last_real_step() -> None:
+    encoder = RecurrentEncoder(input_size=2, cell="gru", hidden_size=4).eval()
+    batch = pad_collate([(torch.randn(n, 2), torch.tensor(0), i) for i, n in enumerate((3, 7))])
+    out = encoder(batch.inputs, batch.lengths)
+    torch.testing.assert_close(out.final[0], out.outputs[0, 2])
+    torch.testing.assert_close(out.final[1], out.outputs[1, 6])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        ({"hidden_size": 0}, "model.hidden_size"),
+        ({"cell": "tcn"}, "model.cell"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"num_layers": 0}, "model.num_layers"),
+    ],
+)
+def test_bad_encoder_options_name_the_key(kwargs: dict, key: str) -> None:
+    with pytest.raises(ValueError, match=key):
+        RecurrentEncoder(input_size=3, **kwargs)
