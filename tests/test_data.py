@@ -8,7 +8,8 @@ import torch
 from seqlab.data.collate import pad_collate
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.sources.uea import UEADataModule, load_uea_split
-from seqlab.data.splitting import standardize, stratified_holdout
+from seqlab.data.splitting import hash_split, standardize, stratified_holdout
+from seqlab.data.vocab import Vocabulary
 
 
 def items(lengths: list[int], dim: int = 3) -> list:
@@ -98,3 +99,22 @@ def test_missing_package_names_install_command(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "aeon", None)  # makes `import aeon` fail
     with pytest.raises(ImportError, match="'aeon'.*pip install aeon"):
         _ = UEADataModule(name="JapaneseVowels").spec
+
+
+def test_vocabulary_round_trip_and_unknown_symbol() -> None:
+    vocab = Vocabulary("CAB")
+    assert vocab.symbols[:3] == ("<pad>", "<bos>", "<eos>") and len(vocab) == 6
+    ids = vocab.encode(list("CAB"))
+    assert vocab.decode([vocab.bos_id, *ids, vocab.eos_id, 3]) == ["C", "A", "B"]
+    with pytest.raises(ValueError, match="word 7: symbol 'Z'"):
+        vocab.encode(["Z"], where="word 7")
+
+
+def test_hash_split_is_stable_and_proportional() -> None:
+    keys = [f"word{i}" for i in range(4000)]
+    splits = [hash_split(k, 0.1, 0.1) for k in keys]
+    assert splits == [hash_split(k, 0.1, 0.1) for k in keys]
+    assert abs(splits.count("test") / 4000 - 0.1) < 0.02
+    assert abs(splits.count("val") / 4000 - 0.1) < 0.02
+    with pytest.raises(ValueError, match="split fractions"):
+        hash_split("x", 0.6, 0.5)

@@ -19,4 +19,5 @@ class TaskConfig:
     _target_: str = MISSING
     monitor: str = "val/loss"
     monitor_mode: str = "min"
+    embedding_dim: int = 64
     optim: OptimConfig = field(default_factory=OptimConfig)

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 class DataSpec:
     """Sizes a model needs from the data, so no YAML file repeats them.
 
-    `input_size` is the feature count per step for float inputs, or the vocabulary size when
-    `input_is_tokens` is true. `num_classes` is 0 for regression targets, whose width is
-    `target_size`.
+    `input_size` is the feature count per step for float inputs, or the vocabulary size for
+    token inputs (`input_vocab` non-empty, id 0 = padding). `num_classes` is 0 for regression
+    targets, whose width is `target_size`. `target_vocab` names the symbols of token target
+    sequences (seq2seq, language modelling).
     """
 
     input_size: int
     num_classes: int = 0
     target_size: int = 1
-    input_is_tokens: bool = False
     class_names: tuple[str, ...] = ()
+    input_vocab: tuple[str, ...] = ()
+    target_vocab: tuple[str, ...] = ()
+
+    @property
+    def input_is_tokens(self) -> bool:
+        return bool(self.input_vocab)

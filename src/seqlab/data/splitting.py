@@ -1,5 +1,6 @@
 """Hold-out splits and train-only feature standardisation."""
 
+import hashlib
 from collections.abc import Sequence
 
 import torch
@@ -26,3 +27,21 @@ def standardize(train: Sequence[Tensor], *others: Sequence[Tensor]) -> list[list
     frames = torch.cat(list(train))
     mean, std = frames.mean(0), frames.std(0).clamp_min(1e-8)
     return [[(x - mean) / std for x in split] for split in (train, *others)]
+
+
+def hash_split(key: str, val_fraction: float, test_fraction: float, salt: str = "") -> str:
+    """'train', 'val' or 'test' for `key`, stable across runs, machines and Python versions.
+
+    Splitting by a hash of the grouping key (e.g. a word) keeps every item of that key in
+    one split, so nothing leaks between them.
+    """
+    if not (val_fraction >= 0 and test_fraction >= 0 and val_fraction + test_fraction < 1):
+        raise ValueError(
+            f"split fractions need 0 <= val, test and val + test < 1, got {val_fraction}, "
+            f"{test_fraction}"
+        )
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    if u < test_fraction:
+        return "test"
+    return "val" if u < test_fraction + val_fraction else "train"

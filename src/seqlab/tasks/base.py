@@ -6,7 +6,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
-from torch import Tensor
+from torch import Tensor, nn
 
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
@@ -33,6 +33,7 @@ class SequenceTask(pl.LightningModule):
         optim: dict,
         monitor: str = "val/loss",
         monitor_mode: str = "min",
+        embedding_dim: int = 64,
     ) -> None:
         super().__init__()
         spec = spec if isinstance(spec, DataSpec) else DataSpec(**spec)
@@ -46,7 +47,13 @@ class SequenceTask(pl.LightningModule):
         self.input_dropout = SequenceDropout(p if dropout.get("inputs") else 0.0, variational)
         self.head_dropout = SequenceDropout(p if dropout.get("head") else 0.0, variational)
         layer_dropout = p if dropout.get("layers") else 0.0
-        self.encoder = instantiate(model, input_size=spec.input_size, dropout=layer_dropout)
+        self.embedding = (
+            nn.Embedding(spec.input_size, embedding_dim, padding_idx=0)
+            if spec.input_is_tokens
+            else None
+        )
+        encoder_input = embedding_dim if spec.input_is_tokens else spec.input_size
+        self.encoder = instantiate(model, input_size=encoder_input, dropout=layer_dropout)
         self.build_heads(self.encoder.output_size)
         self.optim = optim
         self.monitor, self.monitor_mode = monitor, monitor_mode
@@ -61,8 +68,9 @@ class SequenceTask(pl.LightningModule):
         raise NotImplementedError
 
     def encode(self, batch: Batch) -> EncoderOutput:
-        """Input dropout -> encoder -> dropout before the heads."""
-        encoded = self.encoder(self.input_dropout(batch.inputs), batch.lengths)
+        """Embedding (token inputs) -> input dropout -> encoder -> dropout before the heads."""
+        inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)
+        encoded = self.encoder(self.input_dropout(inputs), batch.lengths)
         return encoded._replace(
             outputs=self.head_dropout(encoded.outputs), final=self.head_dropout(encoded.final)
         )

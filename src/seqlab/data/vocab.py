@@ -1,0 +1,41 @@
+"""Symbol <-> id maps for token inputs and targets; id 0 is always padding."""
+
+from collections.abc import Iterable, Sequence
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+
+
+class Vocabulary:
+    """Ordered symbols with the specials first: `<pad>`=0, `<bos>`=1, `<eos>`=2.
+
+    Padding is id 0 everywhere, so zero-padding by `pad_collate` is padding by this map too.
+    """
+
+    pad_id, bos_id, eos_id = 0, 1, 2
+
+    def __init__(self, symbols: Iterable[str]) -> None:
+        specials = (PAD, BOS, EOS)
+        self.symbols: tuple[str, ...] = specials + tuple(sorted(set(symbols) - set(specials)))
+        self.index = {s: i for i, s in enumerate(self.symbols)}
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def encode(self, symbols: Sequence[str], where: str = "") -> list[int]:
+        """Ids of `symbols`; an unknown symbol is an error naming `where` it came from."""
+        try:
+            return [self.index[s] for s in symbols]
+        except KeyError as error:
+            raise ValueError(
+                f"{where}: symbol {error.args[0]!r} is not in the vocabulary"
+            ) from None
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Symbols of `ids`, stopping at the first `<eos>` and skipping padding and `<bos>`."""
+        out = []
+        for i in ids:
+            if i == self.eos_id:
+                break
+            if i not in (self.pad_id, self.bos_id):
+                out.append(self.symbols[i])
+        return out
