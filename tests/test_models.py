@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from seqlab.data.collate import pad_collate
+from seqlab.models.norm import MaskedBatchNorm
 from seqlab.models.rnn import RecurrentEncoder
 
 ENCODERS = [
@@ -49,3 +50,17 @@ def test_final_vector_is_last_real_step() -> None:
 def test_bad_encoder_options_name_the_key(kwargs: dict, key: str) -> None:
     with pytest.raises(ValueError, match=key):
         RecurrentEncoder(input_size=3, **kwargs)
+
+
+def test_masked_batchnorm_ignores_padding() -> None:
+    norm = MaskedBatchNorm(3)
+    sequences = [torch.randn(n, 3) * 5 + 2 for n in (4, 9)]
+    batch = pad_collate([(x, torch.tensor(0), i) for i, x in enumerate(sequences)])
+    padded = batch.inputs.clone()
+    padded[0, 4:] = 1000.0  # garbage where the mask says padding
+    out = norm(padded, batch.mask)
+    frames = torch.cat(sequences)
+    expected = (frames - frames.mean(0)) / torch.sqrt(frames.var(0, unbiased=False) + norm.eps)
+    torch.testing.assert_close(out[batch.mask], expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(norm.running_mean, 0.1 * frames.mean(0), atol=1e-5, rtol=1e-5)
+    assert (out[~batch.mask] == 0).all()

@@ -67,6 +67,11 @@ class SequenceTask(pl.LightningModule):
         """Return the data loss of `batch` and update the stage's metrics."""
         raise NotImplementedError
 
+    @property
+    def label_smoothing(self) -> float:
+        """Epsilon for every classification loss (0 unless `regularizer=label_smoothing`)."""
+        return (self.regularizer.get("label_smoothing") or {}).get("epsilon", 0.0)
+
     def encode(self, batch: Batch) -> EncoderOutput:
         """Embedding (token inputs) -> input dropout -> encoder -> dropout before the heads."""
         inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)

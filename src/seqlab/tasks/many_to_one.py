@@ -30,8 +30,7 @@ class ManyToOneTask(SequenceTask):
 
     def step(self, batch: Batch, stage: str) -> Tensor:
         logits = self(batch)
-        smoothing = (self.regularizer.get("label_smoothing") or {}).get("epsilon", 0.0)
-        loss = F.cross_entropy(logits, batch.targets, label_smoothing=smoothing)
+        loss = F.cross_entropy(logits, batch.targets, label_smoothing=self.label_smoothing)
         accuracy = self.accuracy[f"{stage}_acc"]
         accuracy(logits, batch.targets)
         self.log(f"{stage}/acc", accuracy, prog_bar=stage != "train", batch_size=len(batch))
