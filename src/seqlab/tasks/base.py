@@ -134,24 +134,8 @@ class SequenceTask(pl.LightningModule):
         if self.augment is not None:
             batch = self.augment(batch)
         data_loss = self.step(batch, "train")
-        return self.log_training_loss(data_loss, self.penalty(), batch, batch_idx)
-
-    def log_training_loss(
-        self, data_loss: Tensor, penalty: Tensor, batch: Batch, batch_idx: int
-    ) -> Tensor:
-        """Check and log data loss, penalty and their sum (the loss that is minimised)."""
-        loss = data_loss + penalty
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"training loss is {loss.item()} (data {data_loss.item()}, penalty "
-                f"{penalty.item()}) at epoch {self.current_epoch}, step {self.global_step}, "
-                f"batch {batch_idx}"
-            )
-        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
-        if self.penalties:
-            self.log("train/data_loss", data_loss, batch_size=len(batch))
-            self.log("train/penalty", penalty, batch_size=len(batch))
-        return loss
+        penalized = len(self.penalties) > 0
+        return log_training_loss(self, data_loss, self.penalty(), batch, batch_idx, penalized)
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self.log("val/loss", self.step(batch, "val"), batch_size=len(batch), sync_dist=True)
@@ -161,6 +145,30 @@ class SequenceTask(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         return build_optimizer(self.parameters(), self.optim, self.monitor, self.monitor_mode)
+
+
+def log_training_loss(
+    task: pl.LightningModule,
+    data_loss: Tensor,
+    penalty: Tensor,
+    batch: Batch,
+    batch_idx: int,
+    penalized: bool,
+) -> Tensor:
+    """Check and log the minimised loss (data loss + penalty); with a penalty configured,
+    also `train/data_loss` and `train/penalty` apart."""
+    loss = data_loss + penalty
+    if not torch.isfinite(loss):
+        raise FloatingPointError(
+            f"training loss is {loss.item()} (data {float(data_loss)}, penalty "
+            f"{float(penalty)}) at epoch {task.current_epoch}, step {task.global_step}, "
+            f"batch {batch_idx}"
+        )
+    task.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
+    if penalized:
+        task.log("train/data_loss", data_loss, batch_size=len(batch))
+        task.log("train/penalty", penalty, batch_size=len(batch))
+    return loss
 
 
 def build_optimizer(
