@@ -51,6 +51,15 @@ def test_ensemble_prediction_is_the_mean_of_member_probabilities(tiny_config) ->
     torch.testing.assert_close(task.predict(batch), torch.stack(members).mean(0))
 
 
+def test_ensemble_gives_the_same_prediction_alone_and_batched(tiny_config) -> None:
+    task, batch = bagging(tiny_config)
+    task.eval()
+    together = task.predict(batch)
+    for row, n in enumerate(batch.lengths.tolist()):
+        alone = pad_collate([(batch.inputs[row, :n], batch.targets[row], row)])
+        torch.testing.assert_close(task.predict(alone)[0], together[row], atol=1e-6, rtol=0)
+
+
 def test_training_loss_weights_each_member_by_its_bootstrap(tiny_config) -> None:
     task, batch = bagging(tiny_config)
     task.log = lambda *args, **kwargs: None
