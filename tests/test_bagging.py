@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra.errors import InstantiationException
+from hydra.errors import ConfigCompositionException, InstantiationException
+from omegaconf.errors import ValidationError
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.collate import pad_collate
@@ -126,3 +127,10 @@ def test_bagging_trains_logs_members_and_evaluates_from_checkpoint(
         )
     )
     assert evaluated["test/acc"] == pytest.approx(trained["test/acc"], abs=1e-6)
+
+
+def test_ensemble_settings_are_typed_at_compose() -> None:
+    with pytest.raises((ConfigCompositionException, ValidationError)) as error:
+        compose_config(["ensemble=bagging", "ensemble.members=five"])
+    assert "ensemble.members" in str(error.value) + str(error.value.__cause__)
+    assert compose_config([]).ensemble.kind == "none"

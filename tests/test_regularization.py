@@ -3,7 +3,8 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from hydra.errors import InstantiationException
+from hydra.errors import ConfigCompositionException, InstantiationException
+from omegaconf.errors import ConfigKeyError, ValidationError
 from torch import nn
 
 from seqlab.build import build_datamodule, build_task
@@ -13,6 +14,7 @@ from seqlab.regularization.label_smoothing import smoothed_targets
 from seqlab.regularization.noise import GaussianNoise
 from seqlab.regularization.penalty import WeightPenalty
 from seqlab.train import train
+from tests.conftest import compose_config
 
 
 def small_net() -> nn.Module:
@@ -163,3 +165,17 @@ def test_bad_settings_are_named_before_training(tiny_config, overrides: list, ke
     cfg = tiny_config(*overrides)
     with pytest.raises((ValueError, InstantiationException), match=key.replace(".", r"\.")):
         build_task(cfg, build_datamodule(cfg))
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("regularizer.l2.wieght=0.1", "wieght"),
+        ("regularizer.l2.weight=big", "regularizer.l2.weight"),
+        ("regularizer.augment.time_mask.p=often", "regularizer.augment.time_mask.p"),
+    ],
+)
+def test_typos_and_wrong_types_fail_at_compose(override: str, key: str) -> None:
+    with pytest.raises((ConfigCompositionException, ValidationError, ConfigKeyError)) as error:
+        compose_config(["regularizer=[l2,augment]", override])
+    assert key in str(error.value) or key in str(error.value.__cause__)
