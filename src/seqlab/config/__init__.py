@@ -8,15 +8,25 @@ or, for groups typed once for all options, through `entry.TrainConfig`.
 
 from hydra.core.config_store import ConfigStore
 
-from seqlab.config.data import SyntheticDataConfig, UEADataConfig
+from seqlab.config.data import (
+    CMUDictG2PDataConfig,
+    SyntheticDataConfig,
+    SyntheticSeq2SeqDataConfig,
+    UEADataConfig,
+)
 from seqlab.config.entry import EvalConfig, TrainConfig
 from seqlab.config.model import RecurrentModelConfig
-from seqlab.config.task import TaskConfig
+from seqlab.config.task import Seq2SeqTaskConfig, TaskConfig
 
 SCHEMAS = {
-    "schema/data": {"uea": UEADataConfig, "synthetic": SyntheticDataConfig},
+    "schema/data": {
+        "uea": UEADataConfig,
+        "synthetic": SyntheticDataConfig,
+        "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
+        "cmudict_g2p": CMUDictG2PDataConfig,
+    },
     "schema/model": {"recurrent": RecurrentModelConfig},
-    "schema/task": {"task": TaskConfig},
+    "schema/task": {"task": TaskConfig, "seq2seq": Seq2SeqTaskConfig},
 }
 
 

@@ -36,8 +36,17 @@ class RichProgressBarConfig:
 
 
 @dataclass
+class AttentionPlotConfig:
+    _target_: str = "seqlab.callbacks.attention_plot.AttentionPlot"
+    dirpath: str = "${paths.output_dir}/attention"
+    num_items: int = 4
+    every_n_epochs: int = 1
+
+
+@dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
     lr_monitor: LearningRateMonitorConfig | None = None
     rich_progress_bar: RichProgressBarConfig | None = None
+    attention_plot: AttentionPlotConfig | None = None
