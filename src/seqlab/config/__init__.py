@@ -10,13 +10,15 @@ from hydra.core.config_store import ConfigStore
 
 from seqlab.config.data import (
     CMUDictG2PDataConfig,
+    CmudictLMDataConfig,
+    ForecastDataConfig,
     SyntheticDataConfig,
     SyntheticSeq2SeqDataConfig,
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
 from seqlab.config.model import RecurrentModelConfig
-from seqlab.config.task import Seq2SeqTaskConfig, TaskConfig
+from seqlab.config.task import ManyToManyTaskConfig, Seq2SeqTaskConfig, TaskConfig
 
 SCHEMAS = {
     "schema/data": {
@@ -24,9 +26,15 @@ SCHEMAS = {
         "synthetic": SyntheticDataConfig,
         "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
         "cmudict_g2p": CMUDictG2PDataConfig,
+        "forecast": ForecastDataConfig,
+        "cmudict_lm": CmudictLMDataConfig,
     },
     "schema/model": {"recurrent": RecurrentModelConfig},
-    "schema/task": {"task": TaskConfig, "seq2seq": Seq2SeqTaskConfig},
+    "schema/task": {
+        "task": TaskConfig,
+        "seq2seq": Seq2SeqTaskConfig,
+        "many_to_many": ManyToManyTaskConfig,
+    },
 }
 
 

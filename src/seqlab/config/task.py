@@ -55,3 +55,9 @@ class Seq2SeqTaskConfig(TaskConfig):
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     attention: AttentionConfig = field(default_factory=AttentionConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+
+
+@dataclass
+class ManyToManyTaskConfig(TaskConfig):
+    _target_: str = "seqlab.tasks.many_to_many.ManyToManyTask"
+    reduction: str = "mean"
