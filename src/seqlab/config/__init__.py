@@ -11,14 +11,21 @@ from hydra.core.config_store import ConfigStore
 from seqlab.config.data import (
     CMUDictG2PDataConfig,
     CmudictLMDataConfig,
+    CMUDictMultitaskDataConfig,
     ForecastDataConfig,
     SyntheticDataConfig,
+    SyntheticMultitaskDataConfig,
     SyntheticSeq2SeqDataConfig,
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
 from seqlab.config.model import RecurrentModelConfig
-from seqlab.config.task import ManyToManyTaskConfig, Seq2SeqTaskConfig, TaskConfig
+from seqlab.config.task import (
+    ManyToManyTaskConfig,
+    MultitaskTaskConfig,
+    Seq2SeqTaskConfig,
+    TaskConfig,
+)
 
 SCHEMAS = {
     "schema/data": {
@@ -28,12 +35,15 @@ SCHEMAS = {
         "cmudict_g2p": CMUDictG2PDataConfig,
         "forecast": ForecastDataConfig,
         "cmudict_lm": CmudictLMDataConfig,
+        "synthetic_multitask": SyntheticMultitaskDataConfig,
+        "cmudict_multitask": CMUDictMultitaskDataConfig,
     },
     "schema/model": {"recurrent": RecurrentModelConfig},
     "schema/task": {
         "task": TaskConfig,
         "seq2seq": Seq2SeqTaskConfig,
         "many_to_many": ManyToManyTaskConfig,
+        "multitask": MultitaskTaskConfig,
     },
 }
 

@@ -20,14 +20,16 @@ class Batch:
 
     `lengths` and `target_lengths` stay on the CPU (packing kernels want them there); every
     other tensor follows the model's device. `indices` are dataset positions, used by
-    per-example schemes such as bagging.
+    per-example schemes such as bagging. Multi-target data (task=multitask) gives `targets`
+    as a dict name -> tensor and `target_lengths` as a dict over its sequence targets;
+    `target(name)` is the ordinary single-target batch of one of them.
     """
 
     inputs: Tensor  # [B, T, D] float or [B, T] long
     lengths: Tensor  # [B] long, CPU
-    targets: Tensor  # [B] or [B, T', ...]
+    targets: Tensor | dict[str, Tensor]  # [B] or [B, T', ...] (per name)
     indices: Tensor  # [B] long
-    target_lengths: Tensor | None = None  # [B] long, CPU, for sequence targets
+    target_lengths: Tensor | dict[str, Tensor] | None = None  # [B] long, CPU, sequence targets
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
@@ -42,7 +44,16 @@ class Batch:
         """[B, T'] bool mask of real target steps, on the targets' device."""
         if self.target_lengths is None:
             raise ValueError("this batch has per-sequence targets, not target sequences")
+        if isinstance(self.targets, dict):
+            raise ValueError("this batch has several targets: take one with batch.target(name)")
         return length_mask(self.target_lengths, self.targets.shape[1], self.targets.device)
+
+    def target(self, name: str) -> Batch:
+        """The single-target view of a multi-target batch: same inputs, target `name`."""
+        if not isinstance(self.targets, dict):
+            raise ValueError(f"this batch has a single target, not named targets ({name!r})")
+        lengths = self.target_lengths or {}
+        return replace(self, targets=self.targets[name], target_lengths=lengths.get(name))
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
         """Move tensors to `device`, keeping the length vectors on the CPU.
@@ -52,6 +63,14 @@ class Batch:
         return replace(
             self,
             inputs=self.inputs.to(device, non_blocking=non_blocking),
-            targets=self.targets.to(device, non_blocking=non_blocking),
+            targets=_move(self.targets, device, non_blocking),
             indices=self.indices.to(device, non_blocking=non_blocking),
         )
+
+
+def _move(
+    targets: Tensor | dict[str, Tensor], device: torch.device | str, non_blocking: bool
+) -> Tensor | dict[str, Tensor]:
+    if isinstance(targets, dict):
+        return {k: t.to(device, non_blocking=non_blocking) for k, t in targets.items()}
+    return targets.to(device, non_blocking=non_blocking)
