@@ -14,8 +14,9 @@ from hydra.utils import get_class
 from seqlab.build import build_datamodule
 from seqlab.tasks.base import SequenceTask
 from seqlab.train import CONFIG_DIR, train
+from tests.multitask_helpers import MULTITASK
 
-TASK_DATA: dict[str, list[str]] = {}
+TASK_DATA: dict[str, list[str]] = {"multitask": MULTITASK}
 STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]
 
 
