@@ -1,12 +1,19 @@
-"""Seq2seq end to end: train.py's path with the attention picture, then eval.py's."""
+"""Seq2seq end to end: train.py with the attention picture, eval.py, multi-reference metrics."""
 
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader
 
+from seqlab.data.collate import pad_collate
+from seqlab.data.references import MultiReferenceDataset
 from seqlab.eval import evaluate
+from seqlab.models.search import hypotheses
 from seqlab.train import train
 from tests.conftest import compose_config
+from tests.seq2seq_helpers import batch_of, make_task, synthetic
 
 SEQ2SEQ = [
     "data=synthetic_seq2seq",
@@ -43,3 +50,29 @@ def test_trains_tests_plots_and_evaluates(tiny_config, tmp_path: Path) -> None:
 def test_attention_plot_needs_a_seq2seq_task(tiny_config) -> None:
     with pytest.raises(TypeError, match="callbacks.attention_plot"):
         train(tiny_config("callbacks=[default,attention_plot]", "test=false"))
+
+
+def test_metrics_accept_any_reference_of_an_item() -> None:
+    """An output equal to a word's second pronunciation counts as right (looked up by index)."""
+    torch.manual_seed(7)
+    val = synthetic("copy").splits.val
+    task = make_task(synthetic("copy").splits.spec, max_length=6).eval()
+    items = list(range(24))
+    outputs = hypotheses(task.predict(batch_of(val, items)).tokens)
+    targets = [tuple(val[i][1][:-1].tolist()) for i in items]
+    references = [[t, o] if o and o != t else [t] for t, o in zip(targets, outputs, strict=True)]
+    dataset = MultiReferenceDataset(
+        "two_refs",
+        [val[i][0] for i in items],
+        [val[i][1] for i in items],
+        references,
+        [str(i) for i in items],
+    )
+    wrong = sum(o not in r for o, r in zip(outputs, references, strict=True)) / len(items)
+    assert wrong < sum(o != t for o, t in zip(outputs, targets, strict=True)) / len(items)
+    trainer = pl.Trainer(
+        accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False
+    )
+    loader = DataLoader(dataset, batch_size=8, collate_fn=pad_collate)
+    (metrics,) = trainer.validate(task, dataloaders=loader, verbose=False)
+    assert metrics["val/wer"] == pytest.approx(wrong)
