@@ -116,6 +116,17 @@ def test_unknown_series_lists_the_choices() -> None:
         forecast.load_series("sunspot")
 
 
+@pytest.mark.parametrize("name", forecast.SERIES)
+def test_every_listed_series_is_shipped(name: str) -> None:
+    """Loads without network: complete, or (the two with gaps) refused for them."""
+    series = forecast.load_series(name)
+    if name in ("ausbeer", "co2"):
+        with pytest.raises(ValueError, match=f"'{name}' has .* missing values"):
+            check_complete(name, series)
+    else:
+        assert len(check_complete(name, series)) >= 89
+
+
 def test_shipped_sunspots_load() -> None:
     dm = ForecastDataModule()
     assert len(dm.splits.train) > len(dm.splits.val) > 0
