@@ -7,6 +7,7 @@ from hydra.errors import ConfigCompositionException, InstantiationException
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.batch import Batch
+from seqlab.data.collate import pad_collate
 from seqlab.tasks.multitask import MultitaskTask
 from seqlab.train import train
 from tests.multitask_helpers import MULTITASK
@@ -102,6 +103,33 @@ def test_padding_changes_no_head_loss(tiny_config) -> None:
         dirty = task.head_losses(dirty_batch, "val")
     for name in WEIGHTS:
         torch.testing.assert_close(clean[name], dirty[name])
+
+
+def head_outputs(task: MultitaskTask, batch: Batch, row: int) -> list[torch.Tensor]:
+    """Row `row`'s outputs of every head at its real steps (teacher-forced for seq2seq)."""
+    encoded = task.encode(batch)
+    steps, sequence = batch.target("steps"), batch.target("sequence")
+    n, m = int(steps.target_lengths[row]), int(sequence.target_lengths[row])
+    forced = task.heads["sequence"].teacher_forced(encoded, sequence.targets, 1.0)
+    return [
+        task.heads["label"].head(encoded.final)[row],
+        task.heads["steps"].outputs(encoded, steps)[row, :n],
+        forced[row, :m],
+    ]
+
+
+def test_each_item_scores_the_same_alone_and_batched(tiny_config) -> None:
+    cfg = tiny_config(*MULTITASK)
+    datamodule = build_datamodule(cfg)
+    task = build_task(cfg, datamodule).eval()
+    items = [datamodule.splits.train[i] for i in range(6)]
+    batch = pad_collate(items)
+    assert len(set(batch.lengths.tolist())) > 1
+    with torch.no_grad():
+        for row, item in enumerate(items):
+            alone = head_outputs(task, pad_collate([item]), 0)
+            for a, b in zip(alone, head_outputs(task, batch, row), strict=True):
+                torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
 def test_a_tiny_run_trains_and_logs_every_heads_metrics(tiny_config) -> None:
