@@ -16,7 +16,10 @@ from seqlab.tasks.base import SequenceTask
 from seqlab.train import CONFIG_DIR, train
 from tests.multitask_helpers import MULTITASK
 
-TASK_DATA: dict[str, list[str]] = {"multitask": MULTITASK}
+TASK_DATA: dict[str, list[str]] = {
+    "many_to_many": ["data.per_step=true"],
+    "multitask": MULTITASK,
+}
 STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]
 
 

@@ -29,6 +29,7 @@ class SyntheticDataConfig(DataConfig):
     max_length: int = 20
     input_size: int = 4
     num_classes: int = 3
+    per_step: bool = False
 
 
 @dataclass
