@@ -1,6 +1,7 @@
 """task=multitask: one encoding per batch, weighted head losses, per-head metrics, DDP safety."""
 
 import pytest
+import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from hydra.errors import ConfigCompositionException, InstantiationException
@@ -8,6 +9,7 @@ from hydra.errors import ConfigCompositionException, InstantiationException
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.batch import Batch
 from seqlab.data.collate import pad_collate
+from seqlab.data.multitarget import MultiTargetDataset
 from seqlab.tasks.multitask import MultitaskTask
 from seqlab.train import train
 from tests.multitask_helpers import MULTITASK
@@ -183,3 +185,19 @@ def test_heads_compose_with_dropout_noise_and_label_smoothing(tiny_config) -> No
     regularizers = "regularizer=[dropout,noise,label_smoothing,l2]"
     metrics = train(tiny_config(*MULTITASK, regularizers, *STEP))
     assert metrics["train/penalty"] > 0 and metrics["train/sequence/loss"] > 0
+
+
+def test_seq2seq_heads_score_against_their_own_targets_references(tiny_config, monkeypatch) -> None:
+    task, batch = build(tiny_config)
+    trainer = pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    task.trainer = trainer
+    task.setup("validate")
+    head = task.heads["sequence"]
+    assert head._trainer is trainer
+    n = int(batch.indices.max()) + 1
+    references = {"sequence": [[(3,), (4, index)] for index in range(n)]}
+    targets = [{"sequence": torch.tensor([3, 2])}] * n
+    dataset = MultiTargetDataset("d", [batch.inputs[0]] * n, targets, references)
+    monkeypatch.setattr(head, "_stage_dataset", lambda stage: dataset)
+    expected = [[(3,), (4, index)] for index in batch.indices.tolist()]
+    assert head.references(batch.target("sequence"), "val") == expected
