@@ -74,11 +74,22 @@ class SequenceTask(pl.LightningModule):
 
     def encode(self, batch: Batch) -> EncoderOutput:
         """Embedding (token inputs) -> input dropout -> encoder -> dropout before the heads."""
+        self.check_inputs(batch)
         inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)
         encoded = self.encoder(self.input_dropout(inputs), batch.lengths)
         return encoded._replace(
             outputs=self.head_dropout(encoded.outputs), final=self.head_dropout(encoded.final)
         )
+
+    def check_inputs(self, batch: Batch) -> None:
+        """Fail on the first batch whose feature count is not the one the model was built for."""
+        features = batch.inputs.shape[-1]
+        if not self.spec.input_is_tokens and features != self.spec.input_size:
+            raise ValueError(
+                f"data gives {features} input features per step, but the model was built for "
+                f"the data's DataSpec.input_size={self.spec.input_size}: the data module's "
+                f"spec disagrees with its items"
+            )
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         loss = self.step(batch, "train")
