@@ -66,14 +66,14 @@ class ConvBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.kernel, self.stride, self.dilation, self.pool = kernel, stride, dilation, pool
-        self.padding = dilation * (kernel - 1) // 2
+        self.padding = (dilation * (kernel - 1) + 1) // 2  # ceil: no sequence shrinks to 0
         if conv2d:
             self.conv: nn.Module = nn.Conv2d(
                 in_channels,
                 out_channels,
                 (kernel, kernel),
                 stride=(stride, 1),
-                padding=(self.padding, (kernel - 1) // 2),
+                padding=(self.padding, kernel // 2),
                 dilation=(dilation, 1),
             )
             self.pooling: nn.Module = nn.MaxPool2d((pool, feature_pool), ceil_mode=True)
@@ -195,12 +195,7 @@ class CRDNN(Encoder):
         if not self.conv2d:
             return 1
         for _ in self.cnn:
-            features = pool_length(conv_length(features, kernel, padding=(kernel - 1) // 2), pool)
-            if features < 1:
-                raise ValueError(
-                    f"model.conv_kernel_size={kernel} leaves no feature bins from the data's "
-                    f"{self.input_size} input features"
-                )
+            features = pool_length(conv_length(features, kernel, padding=kernel // 2), pool)
         return features
 
     def output_lengths(self, lengths: Any):
