@@ -84,11 +84,6 @@ class ConvBlock(nn.Module):
         self.activation = ACTIVATIONS[activation]()
         self.dropout = nn.Dropout(dropout)
 
-    def lengths_after(self, lengths: Any):
-        """Valid frames after this block's stride and pooling, by the conv arithmetic."""
-        convolved = conv_length(lengths, self.kernel, self.stride, self.padding, self.dilation)
-        return pool_length(convolved, self.pool)
-
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         x = self.conv(x)
         conv_lengths = conv_length(lengths, self.kernel, self.stride, self.padding, self.dilation)
@@ -197,12 +192,6 @@ class CRDNN(Encoder):
         for _ in self.cnn:
             features = pool_length(conv_length(features, kernel, padding=kernel // 2), pool)
         return features
-
-    def output_lengths(self, lengths: Any):
-        """Valid frames after the CNN (int or tensor)."""
-        for block in self.cnn:
-            lengths = block.lengths_after(lengths)
-        return lengths
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> EncoderOutput:
         if inputs.shape[-1] != self.input_size:
