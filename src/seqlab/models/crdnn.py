@@ -1,5 +1,6 @@
 """CRDNN: convolutional front end -> any recurrent encoder -> per-step fully connected blocks."""
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -136,15 +137,15 @@ class CRDNN(Encoder):
     def __init__(
         self,
         input_size: int,
-        rnn: Any,
-        conv_channels: list[int] = (32, 32),
+        rnn: Mapping[str, Any],
+        conv_channels: Sequence[int] = (32, 32),
         conv_kernel_size: int = 3,
-        conv_strides: list[int] = (1, 1),
+        conv_strides: Sequence[int] = (1, 1),
         conv_dilation: int = 1,
-        pool_sizes: list[int] = (2, 1),
+        pool_sizes: Sequence[int] = (2, 1),
         conv2d: bool = False,
         feature_pool: int = 1,
-        dnn_sizes: list[int] = (128,),
+        dnn_sizes: Sequence[int] = (128,),
         normalization: str = "batchnorm",
         activation: str = "leaky_relu",
         dropout: float = 0.0,
@@ -216,11 +217,11 @@ class CRDNN(Encoder):
 
 def check_options(
     input_size: int,
-    channels: list[int],
+    channels: Sequence[int],
     kernel: int,
-    strides: list[int],
+    strides: Sequence[int],
     dilation: int,
-    pools: list[int],
+    pools: Sequence[int],
 ) -> None:
     """Reject bad CNN options before any weight is built, naming the config key."""
     if input_size <= 0:
@@ -243,7 +244,7 @@ def check_options(
 def check_more_options(
     feature_pool: int,
     conv2d: bool,
-    dnn_sizes: list[int],
+    dnn_sizes: Sequence[int],
     normalization: str,
     activation: str,
     dropout: float,
