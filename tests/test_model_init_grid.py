@@ -7,7 +7,9 @@ import torch
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.sources.synthetic import SyntheticDataModule
+from seqlab.eval import evaluate
 from seqlab.train import CONFIG_DIR, train
+from tests.conftest import compose_config
 
 
 def options(group: str) -> list[str]:
@@ -62,3 +64,15 @@ def test_data_wider_than_its_spec_is_named_on_the_first_batch(tiny_config) -> No
     cfg = tiny_config("data._target_=tests.test_model_init_grid.MislabelledData", "test=false")
     with pytest.raises(ValueError, match="data gives 5 input features.*input_size=4"):
         train(cfg)
+
+
+def test_crdnn_checkpoint_evaluates_to_the_same_metric(tiny_config, tmp_path: Path) -> None:
+    """The nested recurrent lobe is rebuilt from the checkpoint's plain hyperparameters."""
+    trained = train(tiny_config("model=crdnn", "model@model.rnn=gru", "model.rnn.hidden_size=8"))
+    ckpt = next((tmp_path / "checkpoints").glob("epoch_*.ckpt"))
+    eval_cfg = compose_config(
+        [f"ckpt_path={ckpt}", f"paths.output_dir={tmp_path}", "trainer.accelerator=cpu"],
+        config_name="eval",
+    )
+    evaluated = evaluate(eval_cfg)
+    assert evaluated["test/loss"] == pytest.approx(trained["test/loss"], abs=1e-6)
