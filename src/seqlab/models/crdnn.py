@@ -151,10 +151,10 @@ class CRDNN(Encoder):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        check_options(
+        check_cnn_options(
             input_size, conv_channels, conv_kernel_size, conv_strides, conv_dilation, pool_sizes
         )
-        check_more_options(feature_pool, conv2d, dnn_sizes, normalization, activation, dropout)
+        check_block_options(feature_pool, conv2d, dnn_sizes, normalization, activation, dropout)
         self.input_size, self.conv2d = input_size, conv2d
         channels = [1 if conv2d else input_size, *conv_channels]
         self.cnn = nn.ModuleList(
@@ -215,7 +215,7 @@ class CRDNN(Encoder):
         return EncoderOutput(steps[:, :-1], lengths, steps[:, -1])
 
 
-def check_options(
+def check_cnn_options(
     input_size: int,
     channels: Sequence[int],
     kernel: int,
@@ -241,7 +241,7 @@ def check_options(
             raise ValueError(f"model.{key} must all be > 0, got {list(values)}")
 
 
-def check_more_options(
+def check_block_options(
     feature_pool: int,
     conv2d: bool,
     dnn_sizes: Sequence[int],
@@ -249,7 +249,7 @@ def check_more_options(
     activation: str,
     dropout: float,
 ) -> None:
-    """Reject bad 2-D, DNN and shared options, naming the config key."""
+    """Reject bad feature-pool, dense-block, norm, activation and dropout options."""
     if feature_pool <= 0:
         raise ValueError(f"model.feature_pool must be > 0, got {feature_pool}")
     if feature_pool > 1 and not conv2d:
