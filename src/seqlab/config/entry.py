@@ -35,6 +35,7 @@ class TrainConfig:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    auto_resume: bool = True
 
 
 @dataclass
