@@ -3,12 +3,18 @@
 import math
 
 import pytest
+import pytorch_lightning as pl
 import torch
+import wandb
+from pytorch_lightning.loggers import Logger
+from pytorch_lightning.plugins import MixedPrecision
 from torch import nn
 
-from seqlab.callbacks.grad_norms import gradient_norms, layer_name
+from seqlab.build import build_datamodule, build_task
+from seqlab.callbacks.grad_norms import GradNorms, gradient_norms, layer_name
 from seqlab.loggers import finish_wandb
 from seqlab.train import train
+from tests.conftest import TINY, compose_config
 from tests.wandb_reader import history, run_files
 
 
@@ -51,6 +57,7 @@ def test_offline_wandb_run_holds_the_gradient_norm_series(tiny_config, tmp_path)
         train(cfg)
     finally:
         finish_wandb(failed=False)
+        wandb.teardown()  # the W&B service writes the file asynchronously: wait for it
     (run_file,) = run_files(tmp_path)
     rows = [row for row in history(run_file) if "grad_norm/total" in row]
     steps = [row["trainer/global_step"] for row in rows]
@@ -68,3 +75,47 @@ def test_offline_wandb_run_holds_the_gradient_norm_series(tiny_config, tmp_path)
     for row in rows:
         assert row["grad_norm/total"] > 0.01  # so clipping had work to do
         assert clipped[row["trainer/global_step"]] == pytest.approx(0.01, rel=1e-3)
+
+
+class RecordingLogger(Logger):
+    """Keeps what is logged, in memory."""
+
+    name, version = "recording", 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[int | None, dict]] = []
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        self.rows.append((step, dict(metrics)))
+
+    def log_hyperparams(self, *args, **kwargs) -> None:
+        pass
+
+
+def first_total_norm(plugins: list) -> float:
+    cfg = compose_config([*TINY, "paths.output_dir=/tmp/unused"])
+    pl.seed_everything(0)
+    datamodule = build_datamodule(cfg)
+    task = build_task(cfg, datamodule)
+    logger = RecordingLogger()
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        max_steps=1,
+        logger=logger,
+        callbacks=[GradNorms(log_every_n_steps=1)],
+        plugins=plugins,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+    )
+    trainer.fit(task, datamodule=datamodule)
+    return next(row["grad_norm/total"] for _, row in logger.rows if "grad_norm/total" in row)
+
+
+def test_norms_are_measured_after_mixed_precision_unscaling() -> None:
+    full = first_total_norm([])
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)
+    mixed = first_total_norm([MixedPrecision("16-mixed", "cpu", scaler)])
+    assert mixed == pytest.approx(full, rel=1e-2)  # scaled gradients would be 65536x larger
