@@ -26,9 +26,11 @@ TINY = [
 def run_train(tmp_path: Path, *overrides: str, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SLURM_"))}
     env["PYTHONPATH"] = str(ROOT / "src")
-    command = [sys.executable, "train.py", *TINY, f"paths.log_dir={tmp_path}", *overrides]
+    flags = [o for o in overrides if o.startswith("-")]  # argparse wants them first
+    overrides = [*TINY, f"paths.log_dir={tmp_path}", *(o for o in overrides if o not in flags)]
     if "hparams_search=optuna" not in overrides:  # the search sets the hidden size
-        command.append("model.hidden_size=8")
+        overrides.append("model.hidden_size=8")
+    command = [sys.executable, "train.py", *flags, *overrides]
     return subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -96,3 +98,15 @@ def test_a_failing_run_exits_non_zero_and_finishes_its_wandb_run(tmp_path: Path)
     (run_file,) = run_files(tmp_path)
     exits = [r.exit for r in read_records(run_file) if r.WhichOneof("record_type") == "exit"]
     assert [e.exit_code for e in exits] == [1]
+
+
+def test_slurm_sweep_names_the_run_directory_by_the_job_id(tmp_path: Path) -> None:
+    """hydra=slurm end to end, with submitit's local executor standing in for SLURM."""
+    result = run_train(
+        tmp_path, "hydra=slurm", "hydra/launcher=submitit_local", "trainer.accelerator=cpu", "-m"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    slurm = tmp_path / "train" / "slurm"
+    (job_dir,) = [p for p in slurm.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert (slurm / ".submitit" / job_dir.name).is_dir()  # named by submitit's job id
+    assert (job_dir / "checkpoints" / "last.ckpt").is_file()
