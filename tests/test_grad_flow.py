@@ -36,8 +36,11 @@ def long_sequence_batch(tiny_config, *overrides: str):
 
 
 def independent_step_gradients(task, batch, t: int) -> torch.Tensor:
-    """|dL/dh_t| per sequence having step t: fused kernel on the prefix, h_t a leaf, the suffix."""
-    rnn, inputs, lengths = task.encoder.rnn, batch.inputs, batch.lengths
+    """|dL/dh_t| per sequence having step t: fused kernel on the prefix, h_t a leaf, the suffix.
+
+    In float64, as `gradient_flow` computes (the task's own weights, converted in place).
+    """
+    rnn, inputs, lengths = task.encoder.rnn.double(), batch.inputs.double(), batch.lengths
     prefix = pack_padded_sequence(
         inputs[:, : t + 1], lengths.clamp(max=t + 1), batch_first=True, enforce_sorted=False
     )
@@ -50,7 +53,7 @@ def independent_step_gradients(task, batch, t: int) -> torch.Tensor:
             inputs[later, t + 1 :], rest[later], batch_first=True, enforce_sorted=False
         )
         final[later] = rnn(suffix, h_t[:, later])[1][-1]
-    loss = F.cross_entropy(task.head(final), batch.targets)
+    loss = F.cross_entropy(task.head.double()(final), batch.targets)
     (grad,) = torch.autograd.grad(loss, h_t)
     return grad[-1].norm(dim=-1)[lengths > t]
 

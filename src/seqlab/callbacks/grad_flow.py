@@ -87,8 +87,11 @@ def gradient_flow(task: pl.LightningModule, batch: Batch) -> GradientFlow:
     h_t is the top layer's hidden state (both directions joined) of a `RecurrentEncoder`,
     run step by step (`unroll.py`). Other encoders have no exposed states: the gradient is then
     taken with respect to the encoder's inputs x_t, which shows the same flow through time.
+    The copy runs in float64: vanishing gradients underflow float32 within ~100 steps.
     """
-    probe = detached_copy(task).eval()
+    probe = detached_copy(task).double().eval()
+    if batch.inputs.is_floating_point():
+        batch = replace(batch, inputs=batch.inputs.double())
     encoder, recorded = probe.encoder, {}
 
     def forward(inputs: Tensor, lengths: Tensor) -> EncoderOutput:
