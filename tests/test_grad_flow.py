@@ -8,6 +8,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from seqlab.build import build_datamodule, build_task
 from seqlab.callbacks.grad_flow import gradient_flow
 from seqlab.callbacks.unroll import unrolled_forward
+from seqlab.models.base import Encoder, EncoderOutput
 from seqlab.models.rnn import RecurrentEncoder
 from seqlab.train import train
 
@@ -97,3 +98,26 @@ def test_training_plots_the_flow_and_warns_when_it_vanishes(tiny_config, tmp_pat
         train(cfg)
     plots = sorted(p.name for p in (tmp_path / "grad_flow").glob("*.png"))
     assert plots == ["step_000000.png", "step_000002.png"]
+
+
+class OpaqueEncoder(Encoder):
+    """An encoder whose hidden states the callback cannot reach (like a custom kernel)."""
+
+    def __init__(self, inner: RecurrentEncoder) -> None:
+        super().__init__()
+        self.inner, self.input_size, self.output_size = inner, inner.input_size, inner.output_size
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
+        return self.inner(inputs, lengths)
+
+
+def test_other_encoders_fall_back_to_input_gradients(tiny_config) -> None:
+    task, batch = long_sequence_batch(tiny_config)
+    task.encoder = OpaqueEncoder(task.encoder)
+    flow = gradient_flow(task, batch)
+    assert flow.quantity == "x_t"
+    real = flow.per_sequence[batch.mask]
+    assert torch.isfinite(real).all() and (real > 0).all()
+    assert (flow.per_sequence[~batch.mask] == 0).all()
+    last = flow.per_sequence[torch.arange(len(batch)), batch.lengths - 1]
+    assert (flow.per_sequence[:, 0] < last).all()  # an RNN at init forgets its first inputs

@@ -126,9 +126,14 @@ def gradient_flow(task: pl.LightningModule, batch: Batch) -> GradientFlow:
 def plot(flow: GradientFlow, step: int) -> plt.Figure:
     """Mean |dL/d h_t| against t on a log scale, with how many sequences reach each t."""
     figure, axis = plt.subplots(figsize=(6, 3.5))
-    axis.semilogy(range(len(flow.norms)), flow.norms.numpy(), marker=".")
+    steps = range(len(flow.norms))
+    axis.semilogy(steps, flow.norms.numpy(), marker=".")
     axis.set_xlabel("time step t")
     axis.set_ylabel(f"mean |d loss / d {flow.quantity}|")
+    sequences = axis.twinx()
+    sequences.step(steps, flow.counts.numpy(), where="mid", color="grey", alpha=0.5)
+    sequences.set_ylabel("sequences having step t", color="grey")
+    sequences.set_ylim(bottom=0)
     axis.set_title(f"gradient flow through time, optimizer step {step}")
     axis.grid(True, which="both", alpha=0.3)
     figure.tight_layout()
