@@ -1,12 +1,16 @@
 """Gradient flow through time: the unrolled forward, the per-step norms, the plot."""
 
+import copy
+
 import pytest
+import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from seqlab.build import build_datamodule, build_task
-from seqlab.callbacks.grad_flow import gradient_flow
+from seqlab.callbacks.grad_flow import gradient_flow, probed_task
 from seqlab.callbacks.unroll import unrolled_forward
 from seqlab.models.base import Encoder, EncoderOutput
 from seqlab.models.rnn import RecurrentEncoder
@@ -121,3 +125,12 @@ def test_other_encoders_fall_back_to_input_gradients(tiny_config) -> None:
     assert (flow.per_sequence[~batch.mask] == 0).all()
     last = flow.per_sequence[torch.arange(len(batch)), batch.lengths - 1]
     assert (flow.per_sequence[:, 0] < last).all()  # an RNN at init forgets its first inputs
+
+
+def test_an_ensemble_is_probed_through_its_first_member(tiny_config) -> None:
+    task, _ = long_sequence_batch(tiny_config)
+    ensemble = pl.LightningModule()
+    ensemble.members = nn.ModuleList([task, copy.deepcopy(task)])
+    assert probed_task(ensemble) is task
+    assert probed_task(task) is task
+    assert probed_task(pl.LightningModule()) is None

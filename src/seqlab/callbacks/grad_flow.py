@@ -21,6 +21,7 @@ from seqlab.callbacks.unroll import unrolled_forward
 from seqlab.data.batch import Batch
 from seqlab.models.base import EncoderOutput
 from seqlab.models.rnn import RecurrentEncoder
+from seqlab.tasks.base import SequenceTask
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402  (backend first: no display on servers)
@@ -81,7 +82,12 @@ def detached_copy(task: pl.LightningModule) -> pl.LightningModule:
         task._trainer = trainer
 
 
-def gradient_flow(task: pl.LightningModule, batch: Batch) -> GradientFlow:
+def probed_task(module: pl.LightningModule) -> SequenceTask | None:
+    """The task whose encoder is probed: the module itself, or an ensemble's first member."""
+    return next((m for m in module.modules() if isinstance(m, SequenceTask)), None)
+
+
+def gradient_flow(task: SequenceTask, batch: Batch) -> GradientFlow:
     """|d loss / d h_t| for every step of `batch`, on a copy of `task` in eval mode.
 
     h_t is the top layer's hidden state (both directions joined) of a `RecurrentEncoder`,
@@ -179,9 +185,12 @@ class GradFlow(pl.Callback):
     ) -> None:
         """Measure after the step (the batch is at hand), labelled with the step it took."""
         step, self._due_step = self._due_step, None
-        if step is None:
+        task = probed_task(pl_module)
+        if step is None or task is None:
+            if step is not None:
+                rank_zero_warn(f"gradient flow: {type(pl_module).__name__} holds no SequenceTask")
             return
-        flow = gradient_flow(pl_module, first_sequences(batch, self.max_sequences))
+        flow = gradient_flow(task, first_sequences(batch, self.max_sequences))
         ratio = flow.ratio
         if not self.min_ratio <= ratio <= self.max_ratio:
             rank_zero_warn(
