@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import yaml
 
 from tests.wandb_reader import config, history, read_records, run_files
@@ -58,10 +59,17 @@ def test_multirun_jobs_get_their_own_directory_and_wandb_run(tmp_path: Path) -> 
 
 
 def test_optuna_sweep_reports_the_best_value(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/optuna.db"
     result = run_train(
-        tmp_path, "hparams_search=optuna", "hydra.sweeper.n_trials=2", "trainer.accelerator=cpu"
+        tmp_path,
+        "hparams_search=optuna",
+        "hydra.sweeper.n_trials=2",
+        f"hydra.sweeper.storage={storage}",
+        "trainer.accelerator=cpu",
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    study = optuna.load_study(study_name="seqlab", storage=storage)  # the study persists
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
     (sweep,) = (tmp_path / "train" / "multiruns").iterdir()
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
     found = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
