@@ -15,7 +15,8 @@ from seqlab.config.data import (
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import RecurrentModelConfig
+from seqlab.config.model import CRDNNModelConfig, RecurrentModelConfig
+from seqlab.config.resolvers import register_resolvers
 from seqlab.config.task import ManyToManyTaskConfig, TaskConfig
 
 SCHEMAS = {
@@ -25,13 +26,14 @@ SCHEMAS = {
         "forecast": ForecastDataConfig,
         "cmudict_lm": CmudictLMDataConfig,
     },
-    "schema/model": {"recurrent": RecurrentModelConfig},
+    "schema/model": {"recurrent": RecurrentModelConfig, "crdnn": CRDNNModelConfig},
     "schema/task": {"task": TaskConfig, "many_to_many": ManyToManyTaskConfig},
 }
 
 
 def register_schemas() -> None:
-    """Make the schemas available to the YAML files."""
+    """Make the schemas (and seqlab's resolvers) available to the YAML files."""
+    register_resolvers()
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="eval_schema", node=EvalConfig)
