@@ -18,7 +18,8 @@ REGRESSION = DataSpec(input_size=4, target_size=2, persistence_baseline=True)
 def make_task(spec: DataSpec, reduction: str = "mean", **kwargs) -> ManyToManyTask:
     torch.manual_seed(0)
     model = {"_target_": "seqlab.models.rnn.RecurrentEncoder", "cell": "gru", "hidden_size": 8}
-    model |= kwargs.pop("model", {})
+    given = kwargs.pop("model", {})
+    model = given if "_target_" in given else model | given  # a full config replaces the GRU
     optim = {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "scheduler": "none", "patience": 1}
     task = ManyToManyTask(
         spec=spec,
@@ -137,6 +138,15 @@ def test_next_step_data_refuses_a_bidirectional_encoder() -> None:
     make_task(spec)  # a causal encoder is accepted
     with pytest.raises(ValueError, match="bidirectional"):
         make_task(spec, model={"bidirectional": True})
+
+
+def test_a_downsampling_encoder_is_refused_before_training() -> None:
+    crdnn = {"_target_": "seqlab.models.crdnn.CRDNN", "_recursive_": False, "conv_channels": [4]}
+    rnn = {"_target_": "seqlab.models.rnn.RecurrentEncoder", "hidden_size": 4}
+    crdnn |= {"conv_strides": [1], "pool_sizes": [2], "rnn": rnn, "dnn_sizes": []}
+    with pytest.raises(ValueError, match="turns 6 steps into 3"):
+        make_task(CLASSES, model=crdnn)
+    make_task(CLASSES, model=crdnn | {"pool_sizes": [1]})  # no pooling: accepted
 
 
 def test_per_sequence_targets_and_bad_reduction_are_refused() -> None:

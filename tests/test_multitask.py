@@ -157,6 +157,11 @@ def test_bad_heads_are_named(tiny_config, override: str, message: str) -> None:
         build(tiny_config, override)
 
 
+def test_a_step_head_refuses_a_downsampling_shared_encoder(tiny_config) -> None:
+    with pytest.raises(BAD_CONFIG, match="one encoder output per input step"):
+        build(tiny_config, "model=crdnn", "model.pool_sizes=[2,1]")
+
+
 def test_no_heads_or_all_weights_zero_are_refused(tiny_config) -> None:
     cfg = tiny_config("task=multitask", "data=synthetic_multitask", "data.num_items=8")
     with pytest.raises(BAD_CONFIG, match="task.heads is empty"):

@@ -87,3 +87,12 @@ def test_syllables_count_the_vowels_of_each_pronunciation() -> None:
     assert splits.spec.targets["phonemes"]["target_vocab"] == vocab.symbols
     assert splits.val.references["phonemes"] == dataset.references
     assert splits.train.name == "cmudict_multitask/train"
+
+
+def test_first_sequences_trim_each_named_target() -> None:
+    batch = pad_collate([item(3, 0, 5, 0), item(6, 1, 2, 1), item(2, 1, 7, 2)])
+    first = batch.first(2)
+    assert first.inputs.shape == (2, 6, 2) and first.indices.tolist() == [0, 1]
+    assert first.targets["seq"].shape == (2, 5)
+    assert first.target_lengths["seq"].tolist() == [5, 2]
+    assert first.targets["label"].tolist() == [0, 1]

@@ -19,7 +19,8 @@ from seqlab.config.data import (
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import RecurrentModelConfig
+from seqlab.config.model import CRDNNModelConfig, RecurrentModelConfig
+from seqlab.config.resolvers import register_resolvers
 from seqlab.config.task import (
     ManyToManyTaskConfig,
     MultitaskTaskConfig,
@@ -38,7 +39,7 @@ SCHEMAS = {
         "synthetic_multitask": SyntheticMultitaskDataConfig,
         "cmudict_multitask": CMUDictMultitaskDataConfig,
     },
-    "schema/model": {"recurrent": RecurrentModelConfig},
+    "schema/model": {"recurrent": RecurrentModelConfig, "crdnn": CRDNNModelConfig},
     "schema/task": {
         "task": TaskConfig,
         "seq2seq": Seq2SeqTaskConfig,
@@ -49,7 +50,8 @@ SCHEMAS = {
 
 
 def register_schemas() -> None:
-    """Make the schemas available to the YAML files."""
+    """Make the schemas (and seqlab's resolvers) available to the YAML files."""
+    register_resolvers()
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="eval_schema", node=EvalConfig)

@@ -44,9 +44,27 @@ class AttentionPlotConfig:
 
 
 @dataclass
+class GradNormsConfig:
+    _target_: str = "seqlab.callbacks.grad_norms.GradNorms"
+    log_every_n_steps: int = "${trainer.log_every_n_steps}"  # type: ignore[assignment]
+
+
+@dataclass
+class GradFlowConfig:
+    _target_: str = "seqlab.callbacks.grad_flow.GradFlow"
+    every_n_steps: int = 200
+    max_sequences: int = 32
+    min_ratio: float = 1e-3
+    max_ratio: float = 1e3
+    plot_dir: str = "${paths.output_dir}/grad_flow"
+
+
+@dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
     lr_monitor: LearningRateMonitorConfig | None = None
     rich_progress_bar: RichProgressBarConfig | None = None
     attention_plot: AttentionPlotConfig | None = None
+    grad_norms: GradNormsConfig | None = None
+    grad_flow: GradFlowConfig | None = None

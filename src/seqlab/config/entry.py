@@ -37,6 +37,7 @@ class TrainConfig:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    auto_resume: bool = True
 
 
 @dataclass

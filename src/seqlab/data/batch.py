@@ -55,6 +55,19 @@ class Batch:
         lengths = self.target_lengths or {}
         return replace(self, targets=self.targets[name], target_lengths=lengths.get(name))
 
+    def first(self, count: int) -> Batch:
+        """The first `count` sequences, padding (of inputs and targets) trimmed to theirs."""
+        lengths = self.lengths[:count]
+        targets, target_lengths = _first(self.targets, self.target_lengths, count)
+        return replace(
+            self,
+            inputs=self.inputs[:count, : int(lengths.max())],
+            lengths=lengths,
+            targets=targets,
+            indices=self.indices[:count],
+            target_lengths=target_lengths,
+        )
+
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
         """Move tensors to `device`, keeping the length vectors on the CPU.
 
@@ -74,3 +87,16 @@ def _move(
     if isinstance(targets, dict):
         return {k: t.to(device, non_blocking=non_blocking) for k, t in targets.items()}
     return targets.to(device, non_blocking=non_blocking)
+
+
+def _first(targets: Tensor | dict, target_lengths: Tensor | dict | None, count: int) -> tuple:
+    """The first `count` rows of (named) targets, sequence targets trimmed to their longest."""
+    if isinstance(targets, dict):
+        lengths = target_lengths or {}
+        firsts = {name: _first(t, lengths.get(name), count) for name, t in targets.items()}
+        sequence_lengths = {n: tl for n, (_, tl) in firsts.items() if tl is not None}
+        return {n: t for n, (t, _) in firsts.items()}, sequence_lengths or None
+    if target_lengths is None:
+        return targets[:count], None
+    target_lengths = target_lengths[:count]
+    return targets[:count, : int(target_lengths.max())], target_lengths

@@ -149,6 +149,7 @@ class SequenceTask(pl.LightningModule):
     def encode(self, batch: Batch) -> EncoderOutput:
         """Embedding (token inputs) -> input noise and dropout -> encoder -> output noise and
         dropout before the heads. Noise and dropout act in training only."""
+        self.check_inputs(batch)
         inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)
         inputs = self.input_dropout(self.input_noise(inputs, batch.mask))
         encoded = self.encoder(inputs, batch.lengths)
@@ -156,6 +157,16 @@ class SequenceTask(pl.LightningModule):
         outputs = self.head_dropout(self.output_noise(encoded.outputs, mask))
         final = self.head_dropout(self.output_noise(encoded.final))
         return encoded._replace(outputs=outputs, final=final)
+
+    def check_inputs(self, batch: Batch) -> None:
+        """Fail on the first batch whose feature count is not the one the model was built for."""
+        features = batch.inputs.shape[-1]
+        if not self.spec.input_is_tokens and features != self.spec.input_size:
+            raise ValueError(
+                f"data gives {features} input features per step, but the model was built for "
+                f"the data's DataSpec.input_size={self.spec.input_size}: the data module's "
+                f"spec disagrees with its items"
+            )
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         if self.augment is not None:

@@ -37,8 +37,7 @@ class ManyToManyTask(SequenceTask):
         return self.spec.num_classes >= 2
 
     def build_heads(self, encoder_size: int) -> None:
-        if self.spec.next_step:
-            _check_causal(self.encoder)
+        _check_encoder(self.encoder, causal=self.spec.next_step)
         width = self.spec.num_classes if self.classifies else self.spec.target_size
         self.head = nn.Linear(encoder_size, width)
         metrics = {}
@@ -127,8 +126,9 @@ class ManyToManyTask(SequenceTask):
         self.log(f"{stage}/{name}", metric, on_step=False, on_epoch=True, batch_size=size)
 
 
-def _check_causal(encoder: Encoder) -> None:
-    """Refuse an encoder whose output at step t depends on later inputs (the targets)."""
+def _check_encoder(encoder: Encoder, causal: bool) -> None:
+    """Refuse, before training, an encoder that changes the number of steps, or (`causal`)
+    whose output at step t depends on later inputs, which here are the targets."""
     generator = torch.Generator().manual_seed(0)
     early = torch.randn(1, 6, encoder.input_size, generator=generator)
     late = early.clone()
@@ -137,11 +137,17 @@ def _check_causal(encoder: Encoder) -> None:
     was_training = encoder.training
     encoder.eval()
     with torch.no_grad():
-        a, b = encoder(early, lengths).outputs, encoder(late, lengths).outputs
+        a, b = encoder(early, lengths), encoder(late, lengths)
     encoder.train(was_training)
-    if not torch.allclose(a[:, :-1], b[:, :-1], atol=1e-6):
+    if a.lengths.tolist() != [6] or a.outputs.shape[1] != 6:
+        raise ValueError(
+            "task=many_to_many needs one encoder output per input step, but the encoder turns "
+            f"6 steps into {a.lengths.tolist()[0]} (downsampling, e.g. model.pool_sizes or "
+            "model.conv_strides > 1)"
+        )
+    if causal and not torch.allclose(a.outputs[:, :-1], b.outputs[:, :-1], atol=1e-6):
         raise ValueError(
             "this data predicts the next step, but the encoder's outputs depend on later "
-            "inputs (e.g. model.bidirectional=true), which would read the targets: "
-            "use a causal encoder"
+            "inputs (e.g. model.bidirectional=true or a convolution over time), which would "
+            "read the targets: use a causal encoder"
         )

@@ -9,13 +9,14 @@ target of its own name, and logs its metrics as `<stage>/<head>/<metric>`.
 import math
 from dataclasses import replace
 
+import torch
 from torch import Tensor, nn
 
-from seqlab.data.batch import Batch
+from seqlab.data.batch import Batch, length_mask
 from seqlab.data.spec import DataSpec
 from seqlab.models.base import Encoder, EncoderOutput
 from seqlab.tasks.base import SequenceTask
-from seqlab.tasks.many_to_many import ManyToManyTask
+from seqlab.tasks.many_to_many import ManyToManyTask, _check_encoder
 from seqlab.tasks.many_to_one import ManyToOneTask
 from seqlab.tasks.seq2seq import Seq2SeqTask
 
@@ -28,15 +29,20 @@ HEAD_TYPES: dict[str, tuple[type[SequenceTask], tuple[str, ...]]] = {
 
 
 class SharedEncoding(Encoder):
-    """Stands in for the encoder of a multitask head, which runs on its parent's encoding
-    (`head_step`) and so owns no encoder: no duplicate, and no unused parameters under DDP."""
+    """The encoder of a multitask head: the identity on its parent's encoding, which the
+    parent computes once and hands to `head_step`. The head owns no encoder of its own, so
+    no duplicate and no unused parameters under DDP; a head's build-time probe of its
+    encoder sees an encoder that keeps every step (the parent probes the real one)."""
 
     def __init__(self, input_size: int, output_size: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.input_size, self.output_size = input_size, output_size
 
     def forward(self, inputs: Tensor, lengths: Tensor) -> EncoderOutput:
-        raise RuntimeError("a multitask head runs on its parent's encoding: call head_step")
+        mask = length_mask(lengths, inputs.shape[1], inputs.device)
+        outputs = inputs * mask[..., None]
+        final = outputs[torch.arange(len(lengths)), lengths.to(inputs.device) - 1]
+        return EncoderOutput(outputs, lengths, final)
 
 
 def check_heads(heads: dict[str, dict], spec: DataSpec) -> None:
@@ -92,6 +98,8 @@ class MultitaskTask(SequenceTask):
         )
 
     def build_heads(self, encoder_size: int) -> None:
+        if any(config["type"] == "many_to_many" for config in self.head_configs.values()):
+            _check_encoder(self.encoder, causal=False)  # one output per input step
         self.heads = nn.ModuleDict(
             {
                 name: self._build_head(name, config, encoder_size)
