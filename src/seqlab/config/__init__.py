@@ -8,16 +8,26 @@ or, for groups typed once for all options, through `entry.TrainConfig`.
 
 from hydra.core.config_store import ConfigStore
 
-from seqlab.config.data import SyntheticDataConfig, UEADataConfig
+from seqlab.config.data import (
+    CmudictLMDataConfig,
+    ForecastDataConfig,
+    SyntheticDataConfig,
+    UEADataConfig,
+)
 from seqlab.config.entry import EvalConfig, TrainConfig
 from seqlab.config.model import CRDNNModelConfig, RecurrentModelConfig
 from seqlab.config.resolvers import register_resolvers
-from seqlab.config.task import TaskConfig
+from seqlab.config.task import ManyToManyTaskConfig, TaskConfig
 
 SCHEMAS = {
-    "schema/data": {"uea": UEADataConfig, "synthetic": SyntheticDataConfig},
+    "schema/data": {
+        "uea": UEADataConfig,
+        "synthetic": SyntheticDataConfig,
+        "forecast": ForecastDataConfig,
+        "cmudict_lm": CmudictLMDataConfig,
+    },
     "schema/model": {"recurrent": RecurrentModelConfig, "crdnn": CRDNNModelConfig},
-    "schema/task": {"task": TaskConfig},
+    "schema/task": {"task": TaskConfig, "many_to_many": ManyToManyTaskConfig},
 }
 
 

@@ -21,3 +21,9 @@ class TaskConfig:
     monitor_mode: str = "min"
     embedding_dim: int = 64
     optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+@dataclass
+class ManyToManyTaskConfig(TaskConfig):
+    _target_: str = "seqlab.tasks.many_to_many.ManyToManyTask"
+    reduction: str = "mean"
