@@ -10,12 +10,12 @@ from hydra.core.config_store import ConfigStore
 
 from seqlab.config.data import SyntheticDataConfig, UEADataConfig
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import RecurrentModelConfig
+from seqlab.config.model import LiGRUModelConfig, RecurrentModelConfig
 from seqlab.config.task import TaskConfig
 
 SCHEMAS = {
     "schema/data": {"uea": UEADataConfig, "synthetic": SyntheticDataConfig},
-    "schema/model": {"recurrent": RecurrentModelConfig},
+    "schema/model": {"recurrent": RecurrentModelConfig, "ligru": LiGRUModelConfig},
     "schema/task": {"task": TaskConfig},
 }
 
