@@ -16,7 +16,7 @@ ACT = {"relu": torch.relu, "tanh": torch.tanh}
 
 def naive_scan(wx, u, pad, drop, activation, ln_weight, ln_bias, eps) -> Tensor:
     """The recurrence step by step through autograd: the reference for `LiGRUScan`."""
-    dirs, steps, batch, width = wx.shape
+    dirs, batch, steps, width = wx.shape
     hidden = width // 2
     h = wx.new_zeros(dirs, batch, hidden)
     states = []
@@ -28,15 +28,15 @@ def naive_scan(wx, u, pad, drop, activation, ln_weight, ln_bias, eps) -> Tensor:
             var = blocks.var(-1, unbiased=False, keepdim=True)
             uh = ((blocks - mean) / torch.sqrt(var + eps)).view(dirs, batch, width)
             uh = uh * ln_weight[:, None] + ln_bias[:, None]
-        g = wx[:, t] + uh
+        g = wx[:, :, t] + uh
         z = torch.sigmoid(g[..., :hidden])
         c = ACT[activation](g[..., hidden:])
         if drop is not None:
             c = c * drop
         new = z * h + (1 - z) * c
-        h = torch.where(pad[t][None, :, None], h, new)
+        h = torch.where(pad[:, t][None, :, None], h, new)
         states.append(h)
-    return torch.stack(states, 1)
+    return torch.stack(states, 2)
 
 
 def scan_inputs(dirs: int, drop: bool, layer_norm: bool, seed: int = 0) -> tuple:
@@ -47,8 +47,8 @@ def scan_inputs(dirs: int, drop: bool, layer_norm: bool, seed: int = 0) -> tuple
         return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
     lengths = torch.tensor([5, 3, 1])
-    pad = torch.arange(steps)[:, None] >= lengths[None]
-    wx = randn(dirs, steps, batch, 2 * hidden).requires_grad_()
+    pad = torch.arange(steps)[None] >= lengths[:, None]
+    wx = randn(dirs, batch, steps, 2 * hidden).requires_grad_()
     u = (randn(dirs, 2 * hidden, hidden) * 0.5).requires_grad_()
     mask = (torch.rand(dirs, batch, hidden, generator=generator) > 0.3).double() / 0.7
     ln_w = (1 + 0.1 * randn(dirs, 2 * hidden)).requires_grad_() if layer_norm else None
@@ -78,7 +78,7 @@ def test_scan_gradcheck(dirs: int, drop: bool, ln: bool, act: str) -> None:
 def test_scan_matches_naive_reference(dirs: int, drop: bool, ln: bool, act: str) -> None:
     wx, u, pad, mask, ln_w, ln_b = scan_inputs(dirs, drop, ln)
     leaves = [p for p in (wx, u, ln_w, ln_b) if p is not None]
-    weights = torch.randn(dirs, 5, 3, 4, dtype=torch.float64)
+    weights = torch.randn(dirs, 3, 5, 4, dtype=torch.float64)
     fast = LiGRUScan.apply(wx, u, pad, mask, act, ln_w, ln_b, 1e-5)
     fast_grads = torch.autograd.grad((fast * weights).sum(), leaves)
     slow = naive_scan(wx, u, pad, mask, act, ln_w, ln_b, 1e-5)

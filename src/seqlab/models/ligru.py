@@ -131,29 +131,28 @@ class LiGRULayer(nn.Module):
         batch, steps, _ = inputs.shape
         dirs, hidden = self.directions, self.hidden_size
         projected = self.project(inputs, mask).view(batch, steps, dirs, 2 * hidden)
-        if dirs == 2:
+        if dirs == 1:
+            wx = projected.permute(2, 0, 1, 3)
+        else:
             backward = reverse_within_lengths(projected[:, :, 1], lengths)
-            projected = torch.stack([projected[:, :, 0], backward], dim=2)
-        wx = projected.permute(2, 1, 0, 3).contiguous()
+            wx = torch.stack([projected[:, :, 0], backward])
         u = torch.stack([r.weight for r in self.recurrent])
         drop = None
         if self.training and self.recurrent_dropout > 0:
             keep = 1.0 - self.recurrent_dropout
             drop = torch.bernoulli(inputs.new_full((dirs, batch, hidden), keep)) / keep
         ln_weight = ln_bias = None
+        eps = 0.0
         if self.recurrent_norm is not None:
             ln_weight = self.recurrent_norm.weight.view(dirs, 2 * hidden)
             ln_bias = self.recurrent_norm.bias.view(dirs, 2 * hidden)
-        eps = self.recurrent_norm.eps if self.recurrent_norm is not None else 0.0
-        pad = ~mask.t()
-        states = LiGRUScan.apply(wx, u, pad, drop, self.nonlinearity, ln_weight, ln_bias, eps)
-        final = states[:, -1].transpose(0, 1).reshape(batch, dirs * hidden)
-        outputs = states.permute(2, 1, 0, 3)
-        if dirs == 2:
-            backward = reverse_within_lengths(outputs[:, :, 1], lengths)
-            outputs = torch.stack([outputs[:, :, 0], backward], dim=2)
-        outputs = outputs.reshape(batch, steps, dirs * hidden) * mask[..., None]
-        return outputs, final
+            eps = self.recurrent_norm.eps
+        states = LiGRUScan.apply(wx, u, ~mask, drop, self.nonlinearity, ln_weight, ln_bias, eps)
+        final = states[:, :, -1].transpose(0, 1).reshape(batch, dirs * hidden)
+        if dirs == 1:
+            return states[0] * mask[..., None], final
+        backward = reverse_within_lengths(states[1], lengths)
+        return torch.cat([states[0], backward], -1) * mask[..., None], final
 
 
 class LiGRU(Encoder):

@@ -29,12 +29,13 @@ def _layer_norm_stats(uh: Tensor, eps: float) -> tuple[Tensor, Tensor, Tensor]:
 class LiGRUScan(torch.autograd.Function):
     """h_t = z_t h_{t-1} + (1 - z_t) c_t over all steps of pre-activations computed beforehand.
 
-    wx:    [Dirs, T, B, 2H] normalised input projections (update gate first, candidate second).
+    wx:    [Dirs, B, T, 2H] normalised input projections (update gate first, candidate second).
     u:     [Dirs, 2H, H] recurrent weights (nn.Linear layout, one per direction).
-    pad:   [T, B] bool, True at padded steps (padding at the end of every sequence).
+    pad:   [B, T] bool, True at padded steps (padding at the end of every sequence).
     drop:  [Dirs, B, H] recurrent dropout mask on the candidate, fixed over time, or None.
     ln_weight, ln_bias: [Dirs, 2H] affine of the per-gate LayerNorm on U h, or None (off).
-    Returns hs [Dirs, T, B, H]: the state after each step (frozen over padded steps).
+    Returns [Dirs, B, T, H]: the state after each step (frozen over padded steps).
+    Batch-major throughout, so no layout copies are needed around the loop.
     """
 
     @staticmethod
@@ -49,22 +50,22 @@ class LiGRUScan(torch.autograd.Function):
         ln_bias: Tensor | None,
         eps: float,
     ) -> Tensor:
-        dirs, steps, batch, gates_width = wx.shape
+        dirs, batch, steps, gates_width = wx.shape
         hidden = gates_width // 2
         pad = pad[None, :, :, None]
-        gates = wx.masked_fill(pad, 0.0)
+        gates = wx.clone(memory_format=torch.contiguous_format).masked_fill_(pad, 0.0)
         gates[..., :hidden].masked_fill_(pad, float("inf"))
         layer_norm = ln_weight is not None
         if layer_norm:
             gates += ln_bias[:, None, None, :]
             gamma = ln_weight[:, None, :]
-            uhs = wx.new_empty(steps, dirs, batch, gates_width)
+            uhs = wx.new_empty(steps, dirs, batch, gates_width)  # time-major: contiguous steps
             stats: list[tuple[Tensor, Tensor]] = []
-        hs = wx.new_zeros(dirs, steps + 1, batch, hidden)
+        hs = wx.new_zeros(dirs, batch, steps + 1, hidden)
         activate = torch.relu_ if activation == "relu" else torch.tanh_
-        ut = u.transpose(1, 2)
-        states = hs.unbind(1)
-        for t, g in enumerate(gates.unbind(1)):
+        ut = u.transpose(1, 2).contiguous()  # a transposed operand takes BLAS's slow path
+        states = hs.unbind(2)
+        for t, g in enumerate(gates.unbind(2)):
             if layer_norm:
                 uh = torch.bmm(states[t], ut, out=uhs[t])
                 normed, mean, rstd = _layer_norm_stats(uh, eps)
@@ -88,37 +89,42 @@ class LiGRUScan(torch.autograd.Function):
             layer_norm,
             eps,
         )
-        return hs[:, 1:]
+        return hs[:, :, 1:]
 
     @staticmethod
     @once_differentiable
     def backward(ctx: FunctionCtx, grad_hs: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
         hs, gates, u, drop, *ln_saved = ctx.saved_tensors
-        dirs, steps, batch, gates_width = gates.shape
+        dirs, batch, steps, gates_width = gates.shape
         hidden = gates_width // 2
-        z, act = gates[..., :hidden], gates[..., hidden:]
-        c = act * drop[:, None] if ctx.has_drop else act
-        one_minus_z = 1.0 - z
-        # d h_t / d (pre-activations) per unit, except the factor d h_t itself: computed for all
-        # steps at once so the loop only multiplies by the incoming state gradient.
-        coefficients = torch.empty_like(gates)
-        torch.mul(z * one_minus_z, hs[:, :-1] - c, out=coefficients[..., :hidden])
-        act_grad = (act > 0).to(act.dtype) if ctx.activation == "relu" else 1.0 - act * act
-        if ctx.has_drop:
-            act_grad = act_grad * drop[:, None]
-        torch.mul(one_minus_z, act_grad, out=coefficients[..., hidden:])
-        coefficients = coefficients.view(dirs, steps, batch, 2, hidden)
+        relu = ctx.activation == "relu"
+        aten = torch.ops.aten
         grad_gates = torch.empty_like(gates)
         grad_uh = torch.empty_like(gates) if ctx.layer_norm else grad_gates
         if ctx.layer_norm:
             ln_weight, uhs, means, rstds = ln_saved
             gamma = ln_weight[:, None, :]
-        grad_h = grad_hs[:, -1].clone()
+        states, incoming = hs.unbind(2), grad_hs.unbind(2)
+        grad_h = incoming[-1].clone()
         for t in range(steps - 1, -1, -1):
-            dg = grad_gates[:, t]
-            torch.mul(grad_h.unsqueeze(2), coefficients[:, t], out=dg.view(dirs, batch, 2, hidden))
+            gate = gates[:, :, t]
+            z, act = gate[..., :hidden], gate[..., hidden:]
+            dg = grad_gates[:, :, t]
+            c = act * drop if ctx.has_drop else act
+            # update gate: dh/dz = h_{t-1} - c; sigmoid_backward multiplies by z (1 - z)
+            aten.sigmoid_backward.grad_input(
+                grad_h * (states[t] - c), z, grad_input=dg[..., :hidden]
+            )
+            carried = grad_h * z
+            grad_c = grad_h - carried  # dh/dc = 1 - z
+            if ctx.has_drop:
+                grad_c *= drop
+            if relu:
+                aten.threshold_backward.grad_input(grad_c, act, 0, grad_input=dg[..., hidden:])
+            else:
+                aten.tanh_backward.grad_input(grad_c, act, grad_input=dg[..., hidden:])
             if ctx.layer_norm:
-                duh = torch.ops.aten.native_layer_norm_backward(
+                duh = aten.native_layer_norm_backward(
                     (dg * gamma).view(dirs, batch, 2, hidden),
                     uhs[t].view(dirs, batch, 2, hidden),
                     [hidden],
@@ -128,19 +134,18 @@ class LiGRUScan(torch.autograd.Function):
                     None,
                     [True, False, False],
                 )[0]
-                grad_uh[:, t] = duh.view(dirs, batch, gates_width)
-                dg = grad_uh[:, t]
+                grad_uh[:, :, t] = duh.view(dirs, batch, gates_width)
+                dg = grad_uh[:, :, t]
             if t == 0:
                 break
-            grad_h = torch.addcmul(grad_hs[:, t - 1], grad_h, z[:, t])
-            grad_h.baddbmm_(dg, u)
+            grad_h = carried.add_(incoming[t - 1]).baddbmm_(dg, u)
         grad_u = torch.bmm(
-            grad_uh.view(dirs, steps * batch, gates_width).transpose(1, 2),
-            hs[:, :-1].reshape(dirs, steps * batch, hidden),
+            grad_uh.view(dirs, batch * steps, gates_width).transpose(1, 2),
+            hs[:, :, :-1].reshape(dirs, batch * steps, hidden),
         )
         grad_ln_weight = grad_ln_bias = None
         if ctx.layer_norm:
-            normed = _layer_norm_stats(uhs, ctx.eps)[0].transpose(0, 1)
+            normed = _layer_norm_stats(uhs, ctx.eps)[0].permute(1, 2, 0, 3)
             grad_ln_weight = (grad_gates * normed).sum((1, 2))
             grad_ln_bias = grad_gates.sum((1, 2))
         return grad_gates, grad_u, None, None, None, grad_ln_weight, grad_ln_bias, None
