@@ -69,7 +69,7 @@ def load_speechbrain_rnn() -> tuple[types.ModuleType | None, str]:
         module_spec = importlib.util.spec_from_file_location("speechbrain_rnn", path)
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
-    except Exception as error:  # noqa: BLE001 - any failure means: skip and say why
+    except Exception as error:  # any failure means: skip the comparison and say why
         return None, f"loading {path} failed: {error!r}"
     finally:
         for name, previous in saved.items():
