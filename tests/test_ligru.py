@@ -244,6 +244,18 @@ def test_recurrent_dropout_mask_is_constant_over_time() -> None:
     assert (encoder.eval()(torch.randn(4, 12, 2), torch.full((4,), 12)).outputs != 0).all()
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_mixed_precision_autocast_runs_the_loop_in_float32(bidirectional: bool) -> None:
+    torch.manual_seed(0)
+    encoder = LiGRU(input_size=3, hidden_size=4, bidirectional=bidirectional, num_layers=2)
+    inputs = torch.randn(2, 5, 3, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = encoder(inputs, torch.tensor([5, 3]))
+    out.outputs.sum().backward()
+    assert out.outputs.dtype == torch.float32
+    assert torch.isfinite(inputs.grad).all() and inputs.grad.abs().sum() > 0
+
+
 def test_cell_steps_like_the_encoder() -> None:
     torch.manual_seed(0)
     encoder = LiGRU(input_size=3, hidden_size=4, normalization="none").double()

@@ -140,14 +140,18 @@ class LiGRULayer(nn.Module):
         drop = None
         if self.training and self.recurrent_dropout > 0:
             keep = 1.0 - self.recurrent_dropout
-            drop = torch.bernoulli(inputs.new_full((dirs, batch, hidden), keep)) / keep
+            drop = torch.bernoulli(u.new_full((dirs, batch, hidden), keep)) / keep
         ln_weight = ln_bias = None
         eps = 0.0
         if self.recurrent_norm is not None:
             ln_weight = self.recurrent_norm.weight.view(dirs, 2 * hidden)
             ln_bias = self.recurrent_norm.bias.view(dirs, 2 * hidden)
             eps = self.recurrent_norm.eps
-        states = LiGRUScan.apply(wx, u, ~mask, drop, self.nonlinearity, ln_weight, ln_bias, eps)
+        # the recurrence runs in the weights' precision, also under mixed-precision autocast
+        with torch.autocast(inputs.device.type, enabled=False):
+            states = LiGRUScan.apply(
+                wx.to(u.dtype), u, ~mask, drop, self.nonlinearity, ln_weight, ln_bias, eps
+            )
         final = states[:, :, -1].transpose(0, 1).reshape(batch, dirs * hidden)
         if dirs == 1:
             return states[0] * mask[..., None], final

@@ -1,9 +1,10 @@
 """The Li-GRU time loop as one autograd node, with back-propagation through time by hand.
 
 Autograd would record about ten nodes per time step; here the forward runs under no_grad and
-keeps only the states and the activated gates, and the backward runs three ops per step (one
-of them the [B, 2H] x [2H, H] matrix product). Weight gradients are one matrix product over
-all steps after the loop.
+keeps only the states and the activated gates, and the backward runs, per step, one
+[B, 2H] x [2H, H] matrix product and a few fused elementwise kernels (sigmoid_backward,
+threshold_backward) on [B, H] slices. Weight gradients are one matrix product over all steps
+after the loop. Buffers are batch-major, so no layout copies are needed around the loop.
 
 Padded steps need no mask inside the loop: their update-gate pre-activation is set to +inf,
 so z = 1 exactly and `lerp(c, h, z)` returns h exactly (the state is frozen), and every
@@ -35,7 +36,6 @@ class LiGRUScan(torch.autograd.Function):
     drop:  [Dirs, B, H] recurrent dropout mask on the candidate, fixed over time, or None.
     ln_weight, ln_bias: [Dirs, 2H] affine of the per-gate LayerNorm on U h, or None (off).
     Returns [Dirs, B, T, H]: the state after each step (frozen over padded steps).
-    Batch-major throughout, so no layout copies are needed around the loop.
     """
 
     @staticmethod
