@@ -15,7 +15,7 @@ from seqlab.config.data import (
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import CRDNNModelConfig, RecurrentModelConfig
+from seqlab.config.model import CRDNNModelConfig, LiGRUModelConfig, RecurrentModelConfig
 from seqlab.config.resolvers import register_resolvers
 from seqlab.config.task import ManyToManyTaskConfig, TaskConfig
 
@@ -26,7 +26,11 @@ SCHEMAS = {
         "forecast": ForecastDataConfig,
         "cmudict_lm": CmudictLMDataConfig,
     },
-    "schema/model": {"recurrent": RecurrentModelConfig, "crdnn": CRDNNModelConfig},
+    "schema/model": {
+        "recurrent": RecurrentModelConfig,
+        "crdnn": CRDNNModelConfig,
+        "ligru": LiGRUModelConfig,
+    },
     "schema/task": {"task": TaskConfig, "many_to_many": ManyToManyTaskConfig},
 }
 
