@@ -153,7 +153,7 @@ def test_bad_gate_packing_and_options_are_named() -> None:
 def test_orthogonal_reaches_the_ligru_recurrent_matrices() -> None:
     encoder = LiGRU(input_size=200, hidden_size=64, normalization="none")
     initialize(encoder, scheme="orthogonal")
-    for block in encoder.recurrent[0].weight.detach().chunk(2, dim=0):
+    for block in encoder.layers[0].recurrent[0].weight.detach().chunk(2, dim=0):
         torch.testing.assert_close(block @ block.T, torch.eye(64), atol=1e-4, rtol=0)
-    (w_z, _) = encoder.input_projections[0].weight.detach().chunk(2, dim=0)
+    (w_z, _) = encoder.layers[0].input_projections[0].weight.detach().chunk(2, dim=0)
     assert not torch.allclose(w_z @ w_z.T, torch.eye(64), atol=1e-2)

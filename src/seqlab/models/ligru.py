@@ -30,11 +30,17 @@ def gate_linear(in_features: int, hidden_size: int, bias: bool) -> nn.Linear:
     return linear
 
 
-def orthogonal_gates_(linear: nn.Linear) -> None:
-    """Orthogonal init of each gate's [H, H] recurrent block."""
+def recurrent_gate_linear(hidden_size: int) -> nn.Linear:
+    """U: [2H, H] without bias, each gate's [H, H] block orthogonal.
+
+    `recurrent_weights` tells init schemes that this matrix is hidden-to-hidden.
+    """
+    linear = gate_linear(hidden_size, hidden_size, bias=False)
+    linear.recurrent_weights = ("weight",)
     with torch.no_grad():
         for block in linear.weight.chunk(linear.gates_per_weight, dim=0):
             nn.init.orthogonal_(block)
+    return linear
 
 
 class GateLayerNorm(nn.Module):
@@ -102,11 +108,8 @@ class LiGRULayer(nn.Module):
             gate_linear(input_size, hidden_size, bias) for _ in range(self.directions)
         )
         self.recurrent = nn.ModuleList(
-            gate_linear(hidden_size, hidden_size, False) for _ in range(self.directions)
+            recurrent_gate_linear(hidden_size) for _ in range(self.directions)
         )
-        for linear in self.recurrent:
-            linear.recurrent_weights = ("weight",)  # init schemes: U is hidden-to-hidden
-            orthogonal_gates_(linear)
         if normalization == "batchnorm":
             self.norm: nn.Module | None = MaskedBatchNorm(width)
         elif normalization == "layernorm":
@@ -236,8 +239,7 @@ class LiGRUCell(nn.Module):
             raise ValueError("LiGRUCell normalization must be layernorm or none, got 'batchnorm'")
         self.hidden_size = hidden_size
         self.input_projection = gate_linear(input_size, hidden_size, normalization == "none")
-        self.recurrent = gate_linear(hidden_size, hidden_size, False)
-        orthogonal_gates_(self.recurrent)
+        self.recurrent = recurrent_gate_linear(hidden_size)
         self.norm = GateLayerNorm(2, hidden_size) if normalization == "layernorm" else None
         self.recurrent_norm = GateLayerNorm(2, hidden_size) if recurrent_layernorm else None
         self.activation = torch.relu if nonlinearity == "relu" else torch.tanh
