@@ -10,28 +10,42 @@ from hydra.core.config_store import ConfigStore
 
 from seqlab.config.data import (
     CMUDictG2PDataConfig,
+    CmudictLMDataConfig,
+    ForecastDataConfig,
     SyntheticDataConfig,
     SyntheticSeq2SeqDataConfig,
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import RecurrentModelConfig
-from seqlab.config.task import Seq2SeqTaskConfig, TaskConfig
+from seqlab.config.model import CRDNNModelConfig, LiGRUModelConfig, RecurrentModelConfig
+from seqlab.config.resolvers import register_resolvers
+from seqlab.config.task import ManyToManyTaskConfig, Seq2SeqTaskConfig, TaskConfig
 
 SCHEMAS = {
     "schema/data": {
         "uea": UEADataConfig,
         "synthetic": SyntheticDataConfig,
+        "forecast": ForecastDataConfig,
+        "cmudict_lm": CmudictLMDataConfig,
         "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
         "cmudict_g2p": CMUDictG2PDataConfig,
     },
-    "schema/model": {"recurrent": RecurrentModelConfig},
-    "schema/task": {"task": TaskConfig, "seq2seq": Seq2SeqTaskConfig},
+    "schema/model": {
+        "recurrent": RecurrentModelConfig,
+        "crdnn": CRDNNModelConfig,
+        "ligru": LiGRUModelConfig,
+    },
+    "schema/task": {
+        "task": TaskConfig,
+        "many_to_many": ManyToManyTaskConfig,
+        "seq2seq": Seq2SeqTaskConfig,
+    },
 }
 
 
 def register_schemas() -> None:
-    """Make the schemas available to the YAML files."""
+    """Make the schemas (and seqlab's resolvers) available to the YAML files."""
+    register_resolvers()
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="eval_schema", node=EvalConfig)

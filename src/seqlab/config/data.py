@@ -29,6 +29,28 @@ class SyntheticDataConfig(DataConfig):
     max_length: int = 20
     input_size: int = 4
     num_classes: int = 3
+    per_step: bool = False
+
+
+@dataclass
+class ForecastDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.forecast.ForecastDataModule"
+    series: str = "sunspots"
+    min_length: int = 24
+    max_length: int = 96
+    stride: int = 6
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+
+
+@dataclass
+class CmudictLMDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.cmudict_lm.CmudictLMDataModule"
+    symbols: str = "letters"
+    stress: bool = True
+    val_fraction: float = 0.05
+    test_fraction: float = 0.05
+    max_words: int = 0
 
 
 @dataclass

@@ -24,6 +24,12 @@ class TaskConfig:
 
 
 @dataclass
+class ManyToManyTaskConfig(TaskConfig):
+    _target_: str = "seqlab.tasks.many_to_many.ManyToManyTask"
+    reduction: str = "mean"
+
+
+@dataclass
 class DecoderConfig:
     cell: str = "lstm"
     hidden_size: int = 256

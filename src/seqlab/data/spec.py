@@ -11,6 +11,11 @@ class DataSpec:
     token inputs (`input_vocab` non-empty, id 0 = padding). `num_classes` is 0 for regression
     targets, whose width is `target_size`. `target_vocab` names the symbols of token target
     sequences (seq2seq, language modelling).
+
+    `next_step`: the target at step t is the input of a later step (forecasting, language
+    modelling), so a model that looks ahead would read its answer; tasks refuse non-causal
+    encoders. `persistence_baseline`: the first `target_size` input features at step t are the
+    series' current values, i.e. the naive "tomorrow = today" forecast of the target at t.
     """
 
     input_size: int
@@ -19,6 +24,8 @@ class DataSpec:
     class_names: tuple[str, ...] = ()
     input_vocab: tuple[str, ...] = ()
     target_vocab: tuple[str, ...] = ()
+    next_step: bool = False
+    persistence_baseline: bool = False
 
     @property
     def input_is_tokens(self) -> bool:

@@ -10,7 +10,9 @@ from seqlab.data.spec import DataSpec
 class SyntheticDataModule(SequenceDataModule):
     """Many-to-one classification: the class is the feature channel with the largest mean.
 
-    Lengths vary uniformly in [min_length, max_length], so every batch carries padding.
+    With `per_step`, a class per step instead (for task=many_to_many): the channel, among
+    the first `num_classes`, with the largest value at that step. Lengths vary uniformly in
+    [min_length, max_length], so every batch carries padding.
     """
 
     def __init__(
@@ -20,6 +22,7 @@ class SyntheticDataModule(SequenceDataModule):
         max_length: int = 20,
         input_size: int = 4,
         num_classes: int = 3,
+        per_step: bool = False,
         **loader_args,
     ) -> None:
         super().__init__(**loader_args)
@@ -33,6 +36,7 @@ class SyntheticDataModule(SequenceDataModule):
         self.num_items = num_items
         self.min_length, self.max_length = min_length, max_length
         self.input_size, self.num_classes = input_size, num_classes
+        self.per_step = per_step
 
     def load_splits(self) -> Splits:
         generator = torch.Generator().manual_seed(self.seed)
@@ -49,5 +53,6 @@ class SyntheticDataModule(SequenceDataModule):
             x = torch.randn(length, self.input_size, generator=generator)
             x[:, label] += 1.0
             inputs.append(x)
-            targets.append(torch.tensor(label))
+            per_step = x[:, : self.num_classes].argmax(dim=1)
+            targets.append(per_step if self.per_step else torch.tensor(label))
         return SequenceDataset(f"synthetic/{split}", inputs, targets)
