@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from seqlab.init import initialize
+from seqlab.models.ligru import LiGRU
 
 IN, HIDDEN = 300, 200  # gate blocks of 200 x 300 (60k draws) and 200 x 200
 
@@ -147,3 +148,12 @@ def test_bad_gate_packing_and_options_are_named() -> None:
         initialize(nn.Linear(2, 2), "xavier")
     with pytest.raises(ValueError, match="init.uniform_bound"):
         initialize(nn.Linear(2, 2), "uniform", uniform_bound=0.0)
+
+
+def test_orthogonal_reaches_the_ligru_recurrent_matrices() -> None:
+    encoder = LiGRU(input_size=200, hidden_size=64, normalization="none")
+    initialize(encoder, scheme="orthogonal")
+    for block in encoder.layers[0].recurrent[0].weight.detach().chunk(2, dim=0):
+        torch.testing.assert_close(block @ block.T, torch.eye(64), atol=1e-4, rtol=0)
+    (w_z, _) = encoder.layers[0].input_projections[0].weight.detach().chunk(2, dim=0)
+    assert not torch.allclose(w_z @ w_z.T, torch.eye(64), atol=1e-2)

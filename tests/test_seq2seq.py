@@ -31,7 +31,9 @@ def test_learns_copy_and_reverse(trained: dict, kind: str, strategy: str) -> Non
     task, splits = trained[kind]
     batch = batch_of(splits.test, list(range(len(splits.test))))
     rates = SequenceErrorRates()
-    rates.update(hypotheses(task.predict(batch, strategy).tokens), task.references(batch, "test"))
+    rates.update(
+        hypotheses(task.decode_batch(batch, strategy).tokens), task.references(batch, "test")
+    )
     assert float(rates.wer.compute()) <= 0.05
     assert float(rates.per.compute()) <= 0.02
 
@@ -41,8 +43,8 @@ def test_beam_of_one_equals_greedy(trained: dict, kind: str, monkeypatch) -> Non
     task, splits = trained[kind]
     monkeypatch.setitem(task.decoding, "beam_size", 1)
     batch = batch_of(splits.val, list(range(len(splits.val))))
-    greedy = task.predict(batch, "greedy").tokens
-    beam = task.predict(batch, "beam").tokens
+    greedy = task.decode_batch(batch, "greedy").tokens
+    beam = task.decode_batch(batch, "beam").tokens
     assert torch.equal(greedy, beam)
 
 
@@ -51,7 +53,9 @@ def test_untrained_beam_of_one_equals_greedy() -> None:
     splits = synthetic("copy").splits
     task = make_task(splits.spec, cell="gru", beam_size=1, max_length=15).eval()
     batch = batch_of(splits.val, list(range(20)))
-    assert torch.equal(task.predict(batch, "greedy").tokens, task.predict(batch, "beam").tokens)
+    assert torch.equal(
+        task.decode_batch(batch, "greedy").tokens, task.decode_batch(batch, "beam").tokens
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(ATTENTIONS))
@@ -76,7 +80,10 @@ def test_sequence_decodes_the_same_alone_and_batched(attention: str, strategy: s
     short, longer = order[0], order[-5:]
     batched = batch_of(splits.val, [short, *longer])
     alone = batch_of(splits.val, [short])
-    out_batched, out_alone = task.predict(batched, strategy), task.predict(alone, strategy)
+    out_batched, out_alone = (
+        task.decode_batch(batched, strategy),
+        task.decode_batch(alone, strategy),
+    )
     assert hypotheses(out_batched.tokens)[0] == hypotheses(out_alone.tokens)[0]
     if strategy == "greedy":
         steps, length = out_alone.weights.shape[1], int(alone.lengths[0])

@@ -58,7 +58,7 @@ def test_metrics_accept_any_reference_of_an_item() -> None:
     val = synthetic("copy").splits.val
     task = make_task(synthetic("copy").splits.spec, max_length=6).eval()
     items = list(range(24))
-    outputs = hypotheses(task.predict(batch_of(val, items)).tokens)
+    outputs = hypotheses(task.decode_batch(batch_of(val, items)).tokens)
     targets = [tuple(val[i][1][:-1].tolist()) for i in items]
     references = [[t, o] if o and o != t else [t] for t, o in zip(targets, outputs, strict=True)]
     dataset = MultiReferenceDataset(

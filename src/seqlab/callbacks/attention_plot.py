@@ -13,7 +13,7 @@ from seqlab.data.vocab import Vocabulary
 class AttentionPlot(pl.Callback):
     """After validation, greedy-decodes the first `num_items` validation items and draws each
     attention matrix (output symbols x input steps), saved as PNG under `dirpath` and logged
-    as a W&B image when a W&B logger is attached. Needs a task with `predict` (seq2seq)."""
+    as a W&B image when a W&B logger is attached. Needs a task with `decode_batch` (seq2seq)."""
 
     def __init__(self, dirpath: str, num_items: int = 4, every_n_epochs: int = 1) -> None:
         if num_items <= 0:
@@ -25,7 +25,7 @@ class AttentionPlot(pl.Callback):
         self.dirpath, self.num_items, self.every_n_epochs = Path(dirpath), num_items, every_n_epochs
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if not hasattr(pl_module, "predict"):
+        if not hasattr(pl_module, "decode_batch"):
             raise TypeError(
                 f"callbacks.attention_plot needs a task with attention (task=seq2seq), "
                 f"got {type(pl_module).__name__}"
@@ -49,7 +49,7 @@ class AttentionPlot(pl.Callback):
         batch = pad_collate(items).to(pl_module.device)
         was_training = pl_module.training
         pl_module.eval()
-        decoded = pl_module.predict(batch, "greedy")
+        decoded = pl_module.decode_batch(batch, "greedy")
         pl_module.train(was_training)
         spec = pl_module.spec
         figure = Figure(figsize=(3.2 * len(items), 3.4))  # no pyplot: no GUI backend, no globals

@@ -19,7 +19,7 @@ from seqlab.config.data import (
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import CRDNNModelConfig, RecurrentModelConfig
+from seqlab.config.model import CRDNNModelConfig, LiGRUModelConfig, RecurrentModelConfig
 from seqlab.config.resolvers import register_resolvers
 from seqlab.config.task import (
     ManyToManyTaskConfig,
@@ -32,18 +32,22 @@ SCHEMAS = {
     "schema/data": {
         "uea": UEADataConfig,
         "synthetic": SyntheticDataConfig,
-        "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
-        "cmudict_g2p": CMUDictG2PDataConfig,
         "forecast": ForecastDataConfig,
         "cmudict_lm": CmudictLMDataConfig,
+        "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
+        "cmudict_g2p": CMUDictG2PDataConfig,
         "synthetic_multitask": SyntheticMultitaskDataConfig,
         "cmudict_multitask": CMUDictMultitaskDataConfig,
     },
-    "schema/model": {"recurrent": RecurrentModelConfig, "crdnn": CRDNNModelConfig},
+    "schema/model": {
+        "recurrent": RecurrentModelConfig,
+        "crdnn": CRDNNModelConfig,
+        "ligru": LiGRUModelConfig,
+    },
     "schema/task": {
         "task": TaskConfig,
-        "seq2seq": Seq2SeqTaskConfig,
         "many_to_many": ManyToManyTaskConfig,
+        "seq2seq": Seq2SeqTaskConfig,
         "multitask": MultitaskTaskConfig,
     },
 }

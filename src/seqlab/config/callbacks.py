@@ -36,14 +36,6 @@ class RichProgressBarConfig:
 
 
 @dataclass
-class AttentionPlotConfig:
-    _target_: str = "seqlab.callbacks.attention_plot.AttentionPlot"
-    dirpath: str = "${paths.output_dir}/attention"
-    num_items: int = 4
-    every_n_epochs: int = 1
-
-
-@dataclass
 class GradNormsConfig:
     _target_: str = "seqlab.callbacks.grad_norms.GradNorms"
     log_every_n_steps: int = "${trainer.log_every_n_steps}"  # type: ignore[assignment]
@@ -60,11 +52,19 @@ class GradFlowConfig:
 
 
 @dataclass
+class AttentionPlotConfig:
+    _target_: str = "seqlab.callbacks.attention_plot.AttentionPlot"
+    dirpath: str = "${paths.output_dir}/attention"
+    num_items: int = 4
+    every_n_epochs: int = 1
+
+
+@dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
     lr_monitor: LearningRateMonitorConfig | None = None
     rich_progress_bar: RichProgressBarConfig | None = None
-    attention_plot: AttentionPlotConfig | None = None
     grad_norms: GradNormsConfig | None = None
     grad_flow: GradFlowConfig | None = None
+    attention_plot: AttentionPlotConfig | None = None

@@ -33,3 +33,15 @@ class CRDNNModelConfig:
     dnn_sizes: list[int] = field(default_factory=lambda: [128])
     normalization: str = "batchnorm"
     activation: str = "leaky_relu"
+
+
+@dataclass
+class LiGRUModelConfig:
+    _target_: str = "seqlab.models.ligru.LiGRU"
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = False
+    normalization: str = "batchnorm"
+    recurrent_layernorm: bool = False
+    recurrent_dropout: float = 0.0
+    nonlinearity: str = "relu"

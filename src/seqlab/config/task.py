@@ -24,6 +24,12 @@ class TaskConfig:
 
 
 @dataclass
+class ManyToManyTaskConfig(TaskConfig):
+    _target_: str = "seqlab.tasks.many_to_many.ManyToManyTask"
+    reduction: str = "mean"
+
+
+@dataclass
 class DecoderConfig:
     cell: str = "lstm"
     hidden_size: int = 256
@@ -55,12 +61,6 @@ class Seq2SeqTaskConfig(TaskConfig):
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     attention: AttentionConfig = field(default_factory=AttentionConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
-
-
-@dataclass
-class ManyToManyTaskConfig(TaskConfig):
-    _target_: str = "seqlab.tasks.many_to_many.ManyToManyTask"
-    reduction: str = "mean"
 
 
 @dataclass

@@ -101,7 +101,7 @@ class Seq2SeqTask(SequenceTask):
         )
 
     @torch.no_grad()
-    def predict(self, batch: Batch, strategy: str = "greedy") -> Decoded:
+    def decode_batch(self, batch: Batch, strategy: str = "greedy") -> Decoded:
         """Decoded symbols (and greedy attention weights) for a batch, in eval mode."""
         return self.decode(self.encode(batch), strategy)
 
