@@ -9,15 +9,17 @@ or, for groups typed once for all options, through `entry.TrainConfig`.
 from hydra.core.config_store import ConfigStore
 
 from seqlab.config.data import (
+    CMUDictG2PDataConfig,
     CmudictLMDataConfig,
     ForecastDataConfig,
     SyntheticDataConfig,
+    SyntheticSeq2SeqDataConfig,
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
 from seqlab.config.model import CRDNNModelConfig, LiGRUModelConfig, RecurrentModelConfig
 from seqlab.config.resolvers import register_resolvers
-from seqlab.config.task import ManyToManyTaskConfig, TaskConfig
+from seqlab.config.task import ManyToManyTaskConfig, Seq2SeqTaskConfig, TaskConfig
 
 SCHEMAS = {
     "schema/data": {
@@ -25,13 +27,19 @@ SCHEMAS = {
         "synthetic": SyntheticDataConfig,
         "forecast": ForecastDataConfig,
         "cmudict_lm": CmudictLMDataConfig,
+        "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
+        "cmudict_g2p": CMUDictG2PDataConfig,
     },
     "schema/model": {
         "recurrent": RecurrentModelConfig,
         "crdnn": CRDNNModelConfig,
         "ligru": LiGRUModelConfig,
     },
-    "schema/task": {"task": TaskConfig, "many_to_many": ManyToManyTaskConfig},
+    "schema/task": {
+        "task": TaskConfig,
+        "many_to_many": ManyToManyTaskConfig,
+        "seq2seq": Seq2SeqTaskConfig,
+    },
 }
 
 

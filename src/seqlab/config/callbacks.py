@@ -52,6 +52,14 @@ class GradFlowConfig:
 
 
 @dataclass
+class AttentionPlotConfig:
+    _target_: str = "seqlab.callbacks.attention_plot.AttentionPlot"
+    dirpath: str = "${paths.output_dir}/attention"
+    num_items: int = 4
+    every_n_epochs: int = 1
+
+
+@dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
@@ -59,3 +67,4 @@ class CallbacksConfig:
     rich_progress_bar: RichProgressBarConfig | None = None
     grad_norms: GradNormsConfig | None = None
     grad_flow: GradFlowConfig | None = None
+    attention_plot: AttentionPlotConfig | None = None

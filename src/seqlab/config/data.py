@@ -51,3 +51,21 @@ class CmudictLMDataConfig(DataConfig):
     val_fraction: float = 0.05
     test_fraction: float = 0.05
     max_words: int = 0
+
+
+@dataclass
+class SyntheticSeq2SeqDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.synthetic_seq2seq.SyntheticSeq2SeqDataModule"
+    task: str = "copy"
+    num_items: int = 512
+    min_length: int = 2
+    max_length: int = 8
+    alphabet_size: int = 6
+
+
+@dataclass
+class CMUDictG2PDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.cmudict_g2p.CMUDictG2PDataModule"
+    val_fraction: float = 0.05
+    test_fraction: float = 0.1
+    stress: bool = False

@@ -27,3 +27,37 @@ class TaskConfig:
 class ManyToManyTaskConfig(TaskConfig):
     _target_: str = "seqlab.tasks.many_to_many.ManyToManyTask"
     reduction: str = "mean"
+
+
+@dataclass
+class DecoderConfig:
+    cell: str = "lstm"
+    hidden_size: int = 256
+    embedding_dim: int = 64
+    dropout: float = 0.0
+
+
+@dataclass
+class AttentionConfig:
+    kind: str = "additive"
+    size: int = 128
+
+
+@dataclass
+class DecodingConfig:
+    val: str = "greedy"
+    test: str = "beam"
+    beam_size: int = 5
+    max_length: int = 40
+    length_penalty: float = 0.0
+
+
+@dataclass
+class Seq2SeqTaskConfig(TaskConfig):
+    _target_: str = "seqlab.tasks.seq2seq.Seq2SeqTask"
+    monitor: str = "val/per"
+    monitor_mode: str = "min"
+    teacher_forcing: float = 1.0
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    attention: AttentionConfig = field(default_factory=AttentionConfig)
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)

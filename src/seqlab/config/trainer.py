@@ -16,6 +16,7 @@ class TrainerConfig:
     min_epochs: int = 1
     max_epochs: int = 10
     max_steps: int = -1
+    max_time: str | None = None
     gradient_clip_val: float | None = None
     gradient_clip_algorithm: str = "norm"
     accumulate_grad_batches: int = 1
