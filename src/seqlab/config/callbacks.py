@@ -36,8 +36,14 @@ class RichProgressBarConfig:
 
 
 @dataclass
+class PaddingFractionConfig:
+    _target_: str = "seqlab.callbacks.padding.PaddingFraction"
+
+
+@dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
     lr_monitor: LearningRateMonitorConfig | None = None
     rich_progress_bar: RichProgressBarConfig | None = None
+    padding_fraction: PaddingFractionConfig | None = None
