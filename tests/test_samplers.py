@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from seqlab.data.samplers import LengthBatchSampler, padded_tokens
+from seqlab.data.samplers import LengthBatchSampler, padded_tokens, straggler_ratio
 
 
 def random_lengths(count: int, seed: int) -> list[int]:
@@ -92,15 +92,6 @@ def test_ranks_get_disjoint_covering_equal_shares(mode: str, world_size: int) ->
     assert len({len(s) for s in shares}) == 1
     seen = Counter(i for share in shares for batch in share for i in batch)
     assert sorted(seen) == list(range(len(LENGTHS))) and set(seen.values()) == {1}
-
-
-def straggler_ratio(shares: list[list[list[int]]], lengths: list[int]) -> float:
-    steps = list(zip(*shares, strict=True))
-    ratios = []
-    for step in steps:
-        sizes = [padded_tokens(b, lengths) for b in step]
-        ratios.append(max(sizes) / (sum(sizes) / len(sizes)))
-    return sum(ratios) / len(ratios)
 
 
 @pytest.mark.parametrize("world_size", [2, 8])

@@ -52,6 +52,18 @@ def padded_tokens(batch: Sequence[int], lengths: Sequence[int]) -> int:
     return len(batch) * max(lengths[i] for i in batch)
 
 
+def straggler_ratio(shares: Sequence[Sequence[Sequence[int]]], lengths: Sequence[int]) -> float:
+    """Mean over steps of max / mean over ranks of padded tokens (1.0 = perfectly balanced).
+
+    `shares[r]` is rank r's batch list; the slowest rank sets the pace of every all-reduce.
+    """
+    ratios = []
+    for step in zip(*shares, strict=True):
+        sizes = [padded_tokens(batch, lengths) for batch in step]
+        ratios.append(max(sizes) * len(sizes) / sum(sizes))
+    return sum(ratios) / len(ratios)
+
+
 def quantile_boundaries(lengths: Sequence[int], num_buckets: int) -> list[int]:
     """Upper bucket edges at the length quantiles (duplicates merged, so discrete lengths may
     give fewer buckets than asked for)."""
