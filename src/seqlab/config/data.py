@@ -14,7 +14,7 @@ class DataConfig:
     batching: str = "bucket"
     eval_batching: str = "sorted"
     max_tokens: int | None = None
-    num_buckets: int = 32
+    num_buckets: int = 64
     bucket_boundaries: list[int] | None = None
 
 

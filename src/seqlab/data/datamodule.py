@@ -43,7 +43,7 @@ class SequenceDataModule(pl.LightningDataModule):
         batching: str = "bucket",
         eval_batching: str = "sorted",
         max_tokens: int | None = None,
-        num_buckets: int = 32,
+        num_buckets: int = 64,
         bucket_boundaries: list[int] | None = None,
     ) -> None:
         super().__init__()

@@ -92,7 +92,7 @@ class LengthBatchSampler(Sampler[list[int]]):
         mode: str = "bucket",
         batch_size: int = 32,
         max_tokens: int | None = None,
-        num_buckets: int = 32,
+        num_buckets: int = 64,
         boundaries: Sequence[int] | None = None,
         seed: int = 0,
         rank: int = 0,
@@ -115,7 +115,11 @@ class LengthBatchSampler(Sampler[list[int]]):
         self.position = 0
         self._resume: tuple[int, int] | None = None
         self._cache: tuple[int, list[list[int]]] | None = None
-        edges = list(boundaries) if boundaries else quantile_boundaries(self.lengths, num_buckets)
+        edges = (
+            list(boundaries)
+            if boundaries
+            else quantile_boundaries(self.lengths, min(num_buckets, self._max_buckets()))
+        )
         self.boundaries = edges
         self.buckets: list[list[int]] = [[] for _ in range(len(edges) + 1)]
         for index, length in enumerate(self.lengths):
@@ -231,6 +235,15 @@ class LengthBatchSampler(Sampler[list[int]]):
             half = len(batch) // 2
             batches[largest : largest + 1] = [batch[:half], batch[half:]]
         return batches
+
+    def _max_buckets(self) -> int:
+        """At least two batches' worth of items per bucket, so batches still regroup between
+        epochs on small datasets (a bucket that fits one batch would repeat it every epoch)."""
+        per_batch = self.batch_size
+        if self.max_tokens is not None:
+            median = sorted(self.lengths)[len(self.lengths) // 2]
+            per_batch = max(1, self.max_tokens // median)
+        return max(1, len(self.lengths) // (2 * per_batch))
 
     def _warn_oversized(self) -> None:
         if self.max_tokens is None:
