@@ -154,7 +154,8 @@ class LengthBatchSampler(Sampler[list[int]]):
         return self.global_batches(epoch)[self.rank :: self.world_size]
 
     def __len__(self) -> int:
-        return len(self.global_batches(self.epoch)) // self.world_size
+        epoch = self.epoch_source() if self.epoch_source is not None else self.epoch
+        return len(self.global_batches(epoch)) // self.world_size
 
     def __iter__(self) -> Iterator[list[int]]:
         if self.epoch_source is not None:
