@@ -18,7 +18,6 @@ TINY = [
     "data=synthetic",
     "data.num_items=32",
     "data.batch_size=8",
-    "model.hidden_size=8",
     "logger=none",
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",
@@ -26,6 +25,18 @@ TINY = [
     "trainer.enable_model_summary=false",
     "trainer.num_sanity_val_steps=0",
 ]
+
+
+# Tiny sizes per model option; options without an entry have a top-level `hidden_size`.
+TINY_MODEL = {
+    "crdnn": ["model.conv_channels=[4,4]", "model.rnn.hidden_size=8", "model.dnn_sizes=[8]"],
+}
+
+
+def tiny_model(overrides: tuple[str, ...]) -> list[str]:
+    """The tiny-size overrides of the model that `overrides` selects (lstm by default)."""
+    chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("model=")]
+    return TINY_MODEL.get(chosen[-1] if chosen else "lstm", ["model.hidden_size=8"])
 
 
 def compose_config(overrides: list[str], config_name: str = "train") -> DictConfig:
@@ -39,6 +50,7 @@ def tiny_config(tmp_path: Path) -> Callable[..., DictConfig]:
     """Compose the train config on tiny synthetic data, writing under `tmp_path`."""
 
     def make(*overrides: str) -> DictConfig:
-        return compose_config([*TINY, f"paths.output_dir={tmp_path}", *overrides])
+        tiny = [*TINY, *tiny_model(overrides), f"paths.output_dir={tmp_path}"]
+        return compose_config([*tiny, *overrides])
 
     return make

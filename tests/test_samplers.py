@@ -120,6 +120,18 @@ def test_state_dict_restores_the_remaining_batches() -> None:
     assert epoch_of(resumed, 4) == epoch_of(make(), 4), "the next epoch starts from its beginning"
 
 
+def test_evaluation_splits_batches_so_every_rank_gets_one() -> None:
+    lengths = [3, 4, 5, 6, 7]
+    shares = [
+        epoch_of(LengthBatchSampler(lengths, "sorted", 8, rank=r, world_size=4, fill_ranks=True), 0)
+        for r in range(4)
+    ]
+    assert [len(s) for s in shares] == [1, 1, 1, 1]
+    assert sorted(i for s in shares for b in s for i in b) == list(range(5))
+    with pytest.raises(ValueError, match="5 single-item batches cannot be shared evenly by 6"):
+        LengthBatchSampler(lengths, "sorted", 8, rank=0, world_size=6, fill_ranks=True)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

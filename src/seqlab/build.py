@@ -2,31 +2,38 @@
 
 import pytorch_lightning as pl
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import LearningRateMonitor, ProgressBar
 
 from seqlab.data.datamodule import SequenceDataModule
-from seqlab.tasks.base import SequenceTask
+from seqlab.tasks.bagging import BaggingTask
 
 
 def build_datamodule(cfg: DictConfig) -> SequenceDataModule:
     return instantiate(cfg.data)
 
 
-def build_task(cfg: DictConfig, datamodule: SequenceDataModule) -> SequenceTask:
-    """The task for the data's `DataSpec` (loading the data if it is not loaded yet).
+def build_task(cfg: DictConfig, datamodule: SequenceDataModule) -> pl.LightningModule:
+    """The task for the data's `DataSpec` (loading the data if it is not loaded yet), or an
+    ensemble of such tasks (`ensemble=bagging`).
 
     Sub-configs arrive as plain dicts, so checkpoints hold only plain hyperparameters.
     """
-    return instantiate(
-        cfg.task,
-        spec=datamodule.spec,
-        model=cfg.model,
-        regularizer=cfg.regularizer,
-        init=cfg.init,
-        _recursive_=False,
-        _convert_="all",
-    )
+    parts = {k: OmegaConf.to_container(cfg[k], resolve=True) for k in ("model", "regularizer")}
+    parts["init"] = OmegaConf.to_container(cfg.init, resolve=True)
+    ensemble = cfg.get("ensemble") or {"kind": "none"}
+    if ensemble["kind"] == "bagging":
+        return BaggingTask(
+            spec=datamodule.spec,
+            task=OmegaConf.to_container(cfg.task, resolve=True),
+            members=ensemble["members"],
+            models=OmegaConf.to_container(ensemble["models"], resolve=True),
+            seed=ensemble["seed"],
+            **parts,
+        )
+    if ensemble["kind"] != "none":
+        raise ValueError(f"ensemble.kind must be none or bagging, got {ensemble['kind']!r}")
+    return instantiate(cfg.task, spec=datamodule.spec, **parts, _recursive_=False, _convert_="all")
 
 
 def build_callbacks(cfg: DictConfig, loggers: list) -> list[pl.Callback]:

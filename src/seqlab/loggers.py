@@ -2,6 +2,7 @@
 
 import netrc
 import os
+import sys
 from urllib.parse import urlparse
 
 from pytorch_lightning.loggers import WandbLogger
@@ -26,20 +27,38 @@ def wandb_logger(
     name: str | None = None,
     group: str | None = None,
     tags: list[str] | None = None,
+    init_timeout: float = 60.0,
 ) -> WandbLogger:
-    """A W&B logger that runs offline unless an API key is configured (or `offline` says)."""
+    """A W&B logger that runs offline unless an API key is configured (or `offline` says).
+
+    Offline, wandb's own console chatter is silenced and one line says where the run goes;
+    online, `init_timeout` bounds the wait for the server so a dead network fails, not hangs.
+    """
+    import wandb
+
     if offline is None:
         offline = os.environ.get("WANDB_MODE") == "offline" or not wandb_api_key_configured()
     if offline:
         rank_zero_info(
-            f"W&B: logging offline under {save_dir}/wandb (no API key configured or "
-            "logger.wandb.offline=true); upload later with `wandb sync`."
+            f"W&B: offline run under {save_dir}/wandb (no API key configured or "
+            f"logger.wandb.offline=true); upload it later with `wandb sync {save_dir}/wandb`."
         )
-    return WandbLogger(
+    settings = wandb.Settings(init_timeout=init_timeout, silent=offline)
+    logger = WandbLogger(
         project=project,
         save_dir=save_dir,
         offline=offline,
         name=name,
         group=group,
         tags=list(tags or []),
+        settings=settings,
     )
+    logger._wandb_init.pop("anonymous", None)  # Lightning passes it; wandb warns it is obsolete
+    return logger
+
+
+def finish_wandb(failed: bool) -> None:
+    """Close the active W&B run, so the next job of a multirun starts its own."""
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is not None:
+        wandb.finish(exit_code=1 if failed else 0)

@@ -10,6 +10,7 @@ from pytorch_lightning.utilities import rank_zero_info
 from seqlab.build import build_callbacks, build_datamodule, build_loggers, build_task, build_trainer
 from seqlab.callbacks.config_snapshot import ConfigSnapshot
 from seqlab.config import register_schemas
+from seqlab.loggers import finish_wandb
 
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 register_schemas()
@@ -27,7 +28,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
 
     if cfg.train:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        trainer.fit(task, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     if cfg.test:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -39,6 +40,24 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
+def resume_checkpoint(cfg: DictConfig) -> str | None:
+    """`ckpt_path`, else with `auto_resume` the newest checkpoint already in the run directory.
+
+    A requeued SLURM job restarts in the same run directory (named by the job id), so it
+    continues from Lightning's pre-emption checkpoint (`hpc_ckpt_<n>.ckpt`) or `last.ckpt`.
+    """
+    if cfg.ckpt_path or not cfg.auto_resume:
+        return cfg.ckpt_path
+    run_dir = Path(cfg.paths.output_dir)
+    candidates = [*run_dir.glob("hpc_ckpt_*.ckpt"), run_dir / "checkpoints" / "last.ckpt"]
+    found = [p for p in candidates if p.is_file()]
+    if not found:
+        return None
+    newest = max(found, key=lambda p: p.stat().st_mtime)
+    rank_zero_info(f"Resuming from {newest} (auto_resume: the run directory has a checkpoint)")
+    return str(newest)
+
+
 def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
     """Print the test metrics on one line, naming the weights they came from."""
     tested = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if k.startswith("test/"))
@@ -47,5 +66,11 @@ def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics = train(cfg)
+    """Train, returning the monitored metric (for sweeps); each job ends its own W&B run."""
+    failed = True
+    try:
+        metrics = train(cfg)
+        failed = False
+    finally:
+        finish_wandb(failed)
     return metrics.get(cfg.task.monitor)

@@ -10,18 +10,20 @@ from hydra.core.config_store import ConfigStore
 
 from seqlab.config.data import SyntheticDataConfig, UEADataConfig
 from seqlab.config.entry import EvalConfig, TrainConfig
-from seqlab.config.model import RecurrentModelConfig
+from seqlab.config.model import CRDNNModelConfig, RecurrentModelConfig
+from seqlab.config.resolvers import register_resolvers
 from seqlab.config.task import TaskConfig
 
 SCHEMAS = {
     "schema/data": {"uea": UEADataConfig, "synthetic": SyntheticDataConfig},
-    "schema/model": {"recurrent": RecurrentModelConfig},
+    "schema/model": {"recurrent": RecurrentModelConfig, "crdnn": CRDNNModelConfig},
     "schema/task": {"task": TaskConfig},
 }
 
 
 def register_schemas() -> None:
-    """Make the schemas available to the YAML files."""
+    """Make the schemas (and seqlab's resolvers) available to the YAML files."""
+    register_resolvers()
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="eval_schema", node=EvalConfig)

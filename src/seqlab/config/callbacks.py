@@ -36,6 +36,22 @@ class RichProgressBarConfig:
 
 
 @dataclass
+class GradNormsConfig:
+    _target_: str = "seqlab.callbacks.grad_norms.GradNorms"
+    log_every_n_steps: int = "${trainer.log_every_n_steps}"  # type: ignore[assignment]
+
+
+@dataclass
+class GradFlowConfig:
+    _target_: str = "seqlab.callbacks.grad_flow.GradFlow"
+    every_n_steps: int = 200
+    max_sequences: int = 32
+    min_ratio: float = 1e-3
+    max_ratio: float = 1e3
+    plot_dir: str = "${paths.output_dir}/grad_flow"
+
+
+@dataclass
 class PaddingFractionConfig:
     _target_: str = "seqlab.callbacks.padding.PaddingFraction"
 
@@ -46,4 +62,6 @@ class CallbacksConfig:
     early_stopping: EarlyStoppingConfig | None = None
     lr_monitor: LearningRateMonitorConfig | None = None
     rich_progress_bar: RichProgressBarConfig | None = None
+    grad_norms: GradNormsConfig | None = None
+    grad_flow: GradFlowConfig | None = None
     padding_fraction: PaddingFractionConfig | None = None

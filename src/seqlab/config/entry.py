@@ -6,6 +6,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from seqlab.config.callbacks import CallbacksConfig
+from seqlab.config.ensemble import EnsembleConfig
 from seqlab.config.init import InitConfig
 from seqlab.config.logger import LoggerConfig
 from seqlab.config.regularizer import RegularizerConfig
@@ -25,6 +26,7 @@ class TrainConfig:
     model: Any = MISSING
     task: Any = MISSING
     regularizer: RegularizerConfig = field(default_factory=RegularizerConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     init: InitConfig = field(default_factory=InitConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
@@ -35,6 +37,7 @@ class TrainConfig:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    auto_resume: bool = True
 
 
 @dataclass

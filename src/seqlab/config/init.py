@@ -1,4 +1,4 @@
-"""Schema of the `init` group."""
+"""Schema of the `init` group: one scheme for the whole model, plus its options."""
 
 from dataclasses import dataclass
 
@@ -6,3 +6,5 @@ from dataclasses import dataclass
 @dataclass
 class InitConfig:
     scheme: str = "default"
+    uniform_bound: float = 0.3
+    lstm_forget_bias: float | None = None

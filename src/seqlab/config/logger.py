@@ -12,6 +12,7 @@ class WandbConfig:
     name: str | None = None
     group: str | None = None
     tags: list[str] = field(default_factory=list)
+    init_timeout: float = 60.0
 
 
 @dataclass
@@ -22,6 +23,15 @@ class CSVConfig:
 
 
 @dataclass
+class TensorBoardConfig:
+    _target_: str = "pytorch_lightning.loggers.TensorBoardLogger"
+    save_dir: str = "${paths.output_dir}"
+    name: str = "tensorboard"
+    default_hp_metric: bool = False
+
+
+@dataclass
 class LoggerConfig:
     wandb: WandbConfig | None = None
     csv: CSVConfig | None = None
+    tensorboard: TensorBoardConfig | None = None

@@ -1,11 +1,12 @@
 """Schema of the `regularizer` group: one optional field per regularizer, so several compose."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class DropoutConfig:
     p: float = 0.2
+    mode: str = "inverted"
     variational: bool = False
     inputs: bool = False
     layers: bool = True
@@ -13,5 +14,70 @@ class DropoutConfig:
 
 
 @dataclass
+class PenaltyConfig:
+    weight: float = 1e-4
+    modules: dict[str, float] = field(default_factory=dict)
+    exclude_biases: bool = True
+    exclude_norms: bool = True
+
+
+@dataclass
+class LabelSmoothingConfig:
+    epsilon: float = 0.1
+
+
+@dataclass
+class NoiseConfig:
+    std: float = 0.1
+    inputs: bool = False
+    outputs: bool = True
+
+
+@dataclass
+class TimeMaskConfig:
+    p: float = 0.5
+    max_fraction: float = 0.2
+
+
+@dataclass
+class FeatureMaskConfig:
+    p: float = 0.5
+    max_fraction: float = 0.2
+
+
+@dataclass
+class AdditiveNoiseConfig:
+    p: float = 0.5
+    std: float = 0.1
+
+
+@dataclass
+class TimeStretchConfig:
+    p: float = 0.5
+    min_rate: float = 0.8
+    max_rate: float = 1.25
+
+
+@dataclass
+class RandomCropConfig:
+    p: float = 0.5
+    min_fraction: float = 0.8
+
+
+@dataclass
+class AugmentConfig:
+    time_mask: TimeMaskConfig = field(default_factory=TimeMaskConfig)
+    feature_mask: FeatureMaskConfig = field(default_factory=FeatureMaskConfig)
+    noise: AdditiveNoiseConfig = field(default_factory=AdditiveNoiseConfig)
+    time_stretch: TimeStretchConfig = field(default_factory=TimeStretchConfig)
+    random_crop: RandomCropConfig = field(default_factory=RandomCropConfig)
+
+
+@dataclass
 class RegularizerConfig:
     dropout: DropoutConfig | None = None
+    l2: PenaltyConfig | None = None
+    l1: PenaltyConfig | None = None
+    label_smoothing: LabelSmoothingConfig | None = None
+    noise: NoiseConfig | None = None
+    augment: AugmentConfig | None = None

@@ -92,15 +92,18 @@ class SequenceDataModule(pl.LightningDataModule):
         return self._loader(self.splits.train, self.train_sampler)
 
     def val_dataloader(self) -> DataLoader:
-        sampler = self.sampler(self.splits.val, self.eval_batching, "data.eval_batching")
+        sampler = self.sampler(self.splits.val, self.eval_batching, "data.eval_batching", True)
         return self._loader(self.splits.val, sampler)
 
     def test_dataloader(self) -> DataLoader:
-        sampler = self.sampler(self.splits.test, self.eval_batching, "data.eval_batching")
+        sampler = self.sampler(self.splits.test, self.eval_batching, "data.eval_batching", True)
         return self._loader(self.splits.test, sampler)
 
-    def sampler(self, dataset: SequenceDataset, mode: str, setting: str) -> LengthBatchSampler:
-        """A batch sampler over `dataset` for this process's rank in the trainer's world."""
+    def sampler(
+        self, dataset: SequenceDataset, mode: str, setting: str, fill_ranks: bool = False
+    ) -> LengthBatchSampler:
+        """A batch sampler over `dataset` for this process's rank in the trainer's world
+        (`fill_ranks` for evaluation: a small split still gives every rank a batch)."""
         rank, world_size = 0, 1
         if self.trainer is not None:
             rank, world_size = self.trainer.global_rank, self.trainer.world_size
@@ -116,6 +119,7 @@ class SequenceDataModule(pl.LightningDataModule):
             world_size=world_size,
             name=dataset.name,
             setting=setting,
+            fill_ranks=fill_ranks,
         )
 
     def state_dict(self) -> dict[str, Any]:

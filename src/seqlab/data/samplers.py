@@ -84,6 +84,8 @@ class LengthBatchSampler(Sampler[list[int]]):
     `items x longest item <= max_tokens`. Shuffling draws from a generator seeded by
     (seed, epoch). With several ranks, batches of similar padded size are grouped by `world_size`
     and each rank takes one per group, so ranks wait little on each other at every all-reduce.
+    Fewer batches than ranks is an error, unless `fill_ranks` (evaluation): then batches are
+    split until every rank has one, each item still seen once.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class LengthBatchSampler(Sampler[list[int]]):
         name: str = "train",
         setting: str = "data.batching",
         epoch_source: Callable[[], int] | None = None,
+        fill_ranks: bool = False,
     ) -> None:
         check_batching(mode, batch_size, max_tokens, num_buckets, boundaries, setting)
         if len(lengths) == 0:
@@ -111,6 +114,7 @@ class LengthBatchSampler(Sampler[list[int]]):
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.name, self.setting = name, setting
         self.epoch_source = epoch_source
+        self.fill_ranks = fill_ranks
         self.epoch = 0
         self.position = 0
         self._resume: tuple[int, int] | None = None
@@ -219,19 +223,20 @@ class LengthBatchSampler(Sampler[list[int]]):
         """Split the largest batches until every rank gets the same count (no item repeated
         or dropped, so evaluation metrics stay exact under DDP)."""
         n = self.world_size
-        if len(batches) < n:
+        if len(batches) < n and not self.fill_ranks:
             raise ValueError(
                 f"the {self.name} split gives {len(batches)} batches for {n} processes "
                 f"(trainer.devices x trainer.num_nodes): lower data.batch_size or data.max_tokens, "
                 f"or use fewer processes"
             )
-        while len(batches) % n:
+        while len(batches) < n or len(batches) % n:
             largest = max(range(len(batches)), key=lambda i: len(batches[i]))
             batch = batches[largest]
             if len(batch) < 2:
                 raise ValueError(
                     f"the {self.name} split's {len(batches)} single-item batches cannot be shared "
-                    f"evenly by {n} processes: raise data.max_tokens or use fewer processes"
+                    f"evenly by {n} processes (trainer.devices x trainer.num_nodes): raise "
+                    f"data.max_tokens or use fewer processes"
                 )
             half = len(batch) // 2
             batches[largest : largest + 1] = [batch[:half], batch[half:]]

@@ -1,5 +1,6 @@
 """What every task shares: building the encoder, regularisation, optimisation, logging."""
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -8,11 +9,15 @@ import torch
 from hydra.utils import instantiate
 from torch import Tensor, nn
 
-from seqlab.data.batch import Batch
+from seqlab.data.batch import Batch, length_mask
 from seqlab.data.spec import DataSpec
 from seqlab.init import initialize
 from seqlab.models.base import EncoderOutput
+from seqlab.regularization.augment import SequenceAugment
 from seqlab.regularization.dropout import SequenceDropout
+from seqlab.regularization.label_smoothing import check_epsilon
+from seqlab.regularization.noise import GaussianNoise
+from seqlab.regularization.penalty import WeightPenalty
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -41,12 +46,7 @@ class SequenceTask(pl.LightningModule):
         self.hparams["spec"] = asdict(spec)
         self.spec = spec
         self.regularizer = regularizer
-        dropout = self.regularizer.get("dropout") or {}
-        p = dropout.get("p", 0.0)
-        variational = dropout.get("variational", False)
-        self.input_dropout = SequenceDropout(p if dropout.get("inputs") else 0.0, variational)
-        self.head_dropout = SequenceDropout(p if dropout.get("head") else 0.0, variational)
-        layer_dropout = p if dropout.get("layers") else 0.0
+        layer_dropout = self.build_regularizers(spec)
         self.embedding = (
             nn.Embedding(spec.input_size, embedding_dim, padding_idx=0)
             if spec.input_is_tokens
@@ -55,9 +55,38 @@ class SequenceTask(pl.LightningModule):
         encoder_input = embedding_dim if spec.input_is_tokens else spec.input_size
         self.encoder = instantiate(model, input_size=encoder_input, dropout=layer_dropout)
         self.build_heads(self.encoder.output_size)
+        for penalty in self.penalties:
+            penalty.lambdas(self)  # a per-module prefix that matches nothing fails here
         self.optim = optim
         self.monitor, self.monitor_mode = monitor, monitor_mode
         initialize(self, **init)
+
+    def build_regularizers(self, spec: DataSpec) -> float:
+        """Dropout, noise, weight penalties and augmentation from `self.regularizer`.
+
+        Returns the dropout the encoder applies between its layers (inside fused kernels:
+        always inverted and per step, whatever `mode` and `variational` say).
+        """
+        dropout = self.regularizer.get("dropout") or {}
+        p = dropout.get("p", 0.0)
+        style = {"variational": dropout.get("variational", False)}
+        style["mode"] = dropout.get("mode") or "inverted"
+        self.input_dropout = SequenceDropout(p if dropout.get("inputs") else 0.0, **style)
+        self.head_dropout = SequenceDropout(p if dropout.get("head") else 0.0, **style)
+        noise = self.regularizer.get("noise") or {}
+        self.input_noise = GaussianNoise(noise["std"] if noise.get("inputs") else 0.0)
+        self.output_noise = GaussianNoise(noise["std"] if noise.get("outputs") else 0.0)
+        self.penalties = nn.ModuleList(
+            WeightPenalty(kind, **self.regularizer[kind])
+            for kind in ("l1", "l2")
+            if self.regularizer.get(kind)
+        )
+        augment = self.regularizer.get("augment")
+        if augment and spec.input_is_tokens:
+            raise ValueError("regularizer.augment transforms float features; this data has tokens")
+        self.augment = SequenceAugment(augment) if augment else None
+        check_epsilon(self.label_smoothing)
+        return p if dropout.get("layers") else 0.0
 
     def build_heads(self, encoder_size: int) -> None:
         """Create the task's output layers on top of an encoder of width `encoder_size`."""
@@ -72,23 +101,52 @@ class SequenceTask(pl.LightningModule):
         """Epsilon for every classification loss (0 unless `regularizer=label_smoothing`)."""
         return (self.regularizer.get("label_smoothing") or {}).get("epsilon", 0.0)
 
+    def example_losses(self, batch: Batch) -> Tensor:
+        """[B] data loss of each sequence (what an ensemble reweights per example).
+
+        Optional: tasks that implement it (and `predict`) can be bagged (`ensemble=bagging`).
+        """
+        raise NotImplementedError
+
+    def predict(self, batch: Batch) -> Tensor:
+        """What an ensemble averages: class probabilities, or outputs for regression."""
+        raise NotImplementedError
+
+    def penalty(self) -> Tensor:
+        """Sum of the configured weight penalties (l1, l2) over this task's parameters."""
+        total = next(self.parameters()).new_zeros(())
+        for penalty in self.penalties:
+            total = total + penalty(self)
+        return total
+
     def encode(self, batch: Batch) -> EncoderOutput:
-        """Embedding (token inputs) -> input dropout -> encoder -> dropout before the heads."""
+        """Embedding (token inputs) -> input noise and dropout -> encoder -> output noise and
+        dropout before the heads. Noise and dropout act in training only."""
+        self.check_inputs(batch)
         inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)
-        encoded = self.encoder(self.input_dropout(inputs), batch.lengths)
-        return encoded._replace(
-            outputs=self.head_dropout(encoded.outputs), final=self.head_dropout(encoded.final)
-        )
+        inputs = self.input_dropout(self.input_noise(inputs, batch.mask))
+        encoded = self.encoder(inputs, batch.lengths)
+        mask = length_mask(encoded.lengths, encoded.outputs.shape[1], encoded.outputs.device)
+        outputs = self.head_dropout(self.output_noise(encoded.outputs, mask))
+        final = self.head_dropout(self.output_noise(encoded.final))
+        return encoded._replace(outputs=outputs, final=final)
+
+    def check_inputs(self, batch: Batch) -> None:
+        """Fail on the first batch whose feature count is not the one the model was built for."""
+        features = batch.inputs.shape[-1]
+        if not self.spec.input_is_tokens and features != self.spec.input_size:
+            raise ValueError(
+                f"data gives {features} input features per step, but the model was built for "
+                f"the data's DataSpec.input_size={self.spec.input_size}: the data module's "
+                f"spec disagrees with its items"
+            )
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        loss = self.step(batch, "train")
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"training loss is {loss.item()} at epoch {self.current_epoch}, "
-                f"step {self.global_step}, batch {batch_idx}"
-            )
-        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
-        return loss
+        if self.augment is not None:
+            batch = self.augment(batch)
+        data_loss = self.step(batch, "train")
+        penalized = len(self.penalties) > 0
+        return log_training_loss(self, data_loss, self.penalty(), batch, batch_idx, penalized)
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self.log("val/loss", self.step(batch, "val"), batch_size=len(batch), sync_dist=True)
@@ -97,22 +155,48 @@ class SequenceTask(pl.LightningModule):
         self.log("test/loss", self.step(batch, "test"), batch_size=len(batch), sync_dist=True)
 
     def configure_optimizers(self) -> Any:
-        name = self.optim["name"]
-        if name not in OPTIMIZERS:
-            raise ValueError(f"task.optim.name must be one of {sorted(OPTIMIZERS)}, got {name!r}")
-        optimizer = OPTIMIZERS[name](
-            self.parameters(), lr=self.optim["lr"], weight_decay=self.optim["weight_decay"]
+        return build_optimizer(self.parameters(), self.optim, self.monitor, self.monitor_mode)
+
+
+def log_training_loss(
+    task: pl.LightningModule,
+    data_loss: Tensor,
+    penalty: Tensor,
+    batch: Batch,
+    batch_idx: int,
+    penalized: bool,
+) -> Tensor:
+    """Check and log the minimised loss (data loss + penalty); with a penalty configured,
+    also `train/data_loss` and `train/penalty` apart."""
+    loss = data_loss + penalty
+    if not torch.isfinite(loss):
+        raise FloatingPointError(
+            f"training loss is {loss.item()} (data {float(data_loss)}, penalty "
+            f"{float(penalty)}) at epoch {task.current_epoch}, step {task.global_step}, "
+            f"batch {batch_idx}"
         )
-        if self.optim["scheduler"] == "none":
-            return optimizer
-        if self.optim["scheduler"] != "plateau":
-            raise ValueError(
-                f"task.optim.scheduler must be none or plateau, got {self.optim['scheduler']!r}"
-            )
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, mode=self.monitor_mode, factor=0.5, patience=self.optim["patience"]
+    task.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
+    if penalized:
+        task.log("train/data_loss", data_loss, batch_size=len(batch))
+        task.log("train/penalty", penalty, batch_size=len(batch))
+    return loss
+
+
+def build_optimizer(
+    parameters: Iterable[nn.Parameter], optim: dict, monitor: str, monitor_mode: str
+) -> Any:
+    """Optimizer (and plateau scheduler on `monitor`) from a task's `optim` dict."""
+    name = optim["name"]
+    if name not in OPTIMIZERS:
+        raise ValueError(f"task.optim.name must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    optimizer = OPTIMIZERS[name](parameters, lr=optim["lr"], weight_decay=optim["weight_decay"])
+    if optim["scheduler"] == "none":
+        return optimizer
+    if optim["scheduler"] != "plateau":
+        raise ValueError(
+            f"task.optim.scheduler must be none or plateau, got {optim['scheduler']!r}"
         )
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "monitor": self.monitor},
-        }
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode=monitor_mode, factor=0.5, patience=optim["patience"]
+    )
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "monitor": monitor}}

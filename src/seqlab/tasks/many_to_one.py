@@ -28,9 +28,21 @@ class ManyToOneTask(SequenceTask):
         """Class logits [B, C]."""
         return self.head(self.encode(batch).final)
 
+    def losses(self, logits: Tensor, targets: Tensor) -> Tensor:
+        """[B] cross-entropy, label-smoothed by `regularizer.label_smoothing`."""
+        return F.cross_entropy(
+            logits, targets, label_smoothing=self.label_smoothing, reduction="none"
+        )
+
+    def example_losses(self, batch: Batch) -> Tensor:
+        return self.losses(self(batch), batch.targets)
+
+    def predict(self, batch: Batch) -> Tensor:
+        return self(batch).softmax(dim=-1)
+
     def step(self, batch: Batch, stage: str) -> Tensor:
         logits = self(batch)
-        loss = F.cross_entropy(logits, batch.targets, label_smoothing=self.label_smoothing)
+        loss = self.losses(logits, batch.targets).mean()
         accuracy = self.accuracy[f"{stage}_acc"]
         accuracy(logits, batch.targets)
         self.log(f"{stage}/acc", accuracy, prog_bar=stage != "train", batch_size=len(batch))

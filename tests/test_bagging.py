@@ -1,0 +1,136 @@
+"""Online bagging: hashed Poisson bootstrap, per-member clipping, mean-probability ensemble."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.errors import ConfigCompositionException, InstantiationException
+from omegaconf.errors import ValidationError
+
+from seqlab.build import build_datamodule, build_task
+from seqlab.data.collate import pad_collate
+from seqlab.eval import evaluate
+from seqlab.tasks.bagging import BaggingTask, bootstrap_weight, bootstrap_weights
+from seqlab.train import train
+from tests.conftest import compose_config
+
+
+def test_weights_are_a_function_of_seed_index_and_member() -> None:
+    indices = torch.arange(500)
+    first = bootstrap_weights(7, indices, member=0)
+    assert torch.equal(first, bootstrap_weights(7, indices, member=0))
+    assert not torch.equal(first, bootstrap_weights(7, indices, member=1))
+    assert not torch.equal(first, bootstrap_weights(8, indices, member=0))
+    shuffled = indices[torch.randperm(500)]
+    assert torch.equal(bootstrap_weights(7, shuffled, 0), first[shuffled])
+
+
+def test_weights_follow_poisson_one() -> None:
+    weights = bootstrap_weights(0, torch.arange(20000), member=3)
+    assert weights.mean().item() == pytest.approx(1.0, abs=0.03)
+    assert weights.var().item() == pytest.approx(1.0, abs=0.05)
+    assert (weights == 0).float().mean().item() == pytest.approx(math.exp(-1), abs=0.01)
+    assert bootstrap_weight(0, 5, 3) == int(weights[5])
+
+
+def bagging(tiny_config, *overrides: str) -> tuple[BaggingTask, object]:
+    cfg = tiny_config("ensemble=bagging", "ensemble.members=3", *overrides)
+    task = build_task(cfg, build_datamodule(cfg))
+    assert isinstance(task, BaggingTask)
+    batch = pad_collate(
+        [(torch.randn(n, 4), torch.tensor(n % 3), i) for i, n in enumerate((3, 9, 5))]
+    )
+    return task, batch
+
+
+def test_ensemble_prediction_is_the_mean_of_member_probabilities(tiny_config) -> None:
+    task, batch = bagging(tiny_config)
+    task.eval()
+    members = [member(batch).softmax(-1) for member in task.members]
+    assert not torch.allclose(members[0], members[1])
+    torch.testing.assert_close(task.predict(batch), torch.stack(members).mean(0))
+
+
+def test_ensemble_gives_the_same_prediction_alone_and_batched(tiny_config) -> None:
+    task, batch = bagging(tiny_config)
+    task.eval()
+    together = task.predict(batch)
+    for row, n in enumerate(batch.lengths.tolist()):
+        alone = pad_collate([(batch.inputs[row, :n], batch.targets[row], row)])
+        torch.testing.assert_close(task.predict(alone)[0], together[row], atol=1e-6, rtol=0)
+
+
+def test_training_loss_weights_each_member_by_its_bootstrap(tiny_config) -> None:
+    task, batch = bagging(tiny_config)
+    task.log = lambda *args, **kwargs: None
+    torch.manual_seed(0)
+    task.train()
+    loss = task.training_step(batch, 0)
+    task.eval()
+    expected = sum(
+        (bootstrap_weights(task.seed, batch.indices, k) * m.example_losses(batch)).sum() / 3
+        for k, m in enumerate(task.members)
+    )
+    torch.testing.assert_close(loss, expected)
+
+
+def test_each_member_clips_its_own_gradients(tiny_config) -> None:
+    task, _ = bagging(tiny_config)
+    for number, member in enumerate(task.members):
+        for parameter in member.parameters():
+            parameter.grad = torch.full_like(parameter, 10.0 if number == 0 else 1e-4)
+    untouched = [p.grad.clone() for p in task.members[1].parameters()]
+    task.configure_gradient_clipping(None, gradient_clip_val=1.0, gradient_clip_algorithm="norm")
+    norm = torch.linalg.vector_norm(
+        torch.stack([p.grad.norm() for p in task.members[0].parameters()])
+    )
+    assert norm.item() == pytest.approx(1.0, rel=1e-4)
+    for before, parameter in zip(untouched, task.members[1].parameters(), strict=True):
+        assert torch.equal(before, parameter.grad)
+
+
+def test_members_can_have_different_models(tiny_config) -> None:
+    task, _ = bagging(
+        tiny_config, "ensemble.members=2", "ensemble.models=[{cell: gru},{hidden_size: 5}]"
+    )
+    assert task.members[0].encoder.rnn.mode == "GRU" and task.members[1].encoder.rnn.mode == "LSTM"
+    assert task.members[1].encoder.output_size == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["ensemble.members=0"], "ensemble.members"),
+        (["ensemble.models=[{cell: gru}]"], "ensemble.members=3"),
+        (["ensemble.members=1", "ensemble.models=[{hiden_size: 3}]"], r"ensemble.models\[0\]"),
+    ],
+)
+def test_bad_ensemble_settings_are_named(tiny_config, overrides: list, message: str) -> None:
+    with pytest.raises((ValueError, InstantiationException), match=message):
+        bagging(tiny_config, *overrides)
+
+
+def test_bagging_trains_logs_members_and_evaluates_from_checkpoint(
+    tiny_config, tmp_path: Path
+) -> None:
+    trained = train(tiny_config("ensemble=bagging", "ensemble.members=2", "trainer.max_epochs=2"))
+    for key in ("test/acc", "test/member0/acc", "test/member1/acc", "test/members_mean/acc"):
+        assert 0.0 <= trained[key] <= 1.0
+    members_mean = (trained["test/member0/acc"] + trained["test/member1/acc"]) / 2
+    assert trained["test/members_mean/acc"] == pytest.approx(members_mean)
+    ckpt = next((tmp_path / "checkpoints").glob("epoch_*.ckpt"))
+    evaluated = evaluate(
+        compose_config(
+            [f"ckpt_path={ckpt}", f"paths.output_dir={tmp_path}", "trainer.accelerator=cpu"],
+            config_name="eval",
+        )
+    )
+    assert evaluated["test/acc"] == pytest.approx(trained["test/acc"], abs=1e-6)
+
+
+def test_ensemble_settings_are_typed_at_compose() -> None:
+    with pytest.raises((ConfigCompositionException, ValidationError)) as error:
+        compose_config(["ensemble=bagging", "ensemble.members=five"])
+    assert "ensemble.members" in str(error.value) + str(error.value.__cause__)
+    assert compose_config([]).ensemble.kind == "none"

@@ -1,0 +1,76 @@
+"""Every regularizer composes with every task and encoder in conf/ and trains a step.
+
+The grid is read from conf/, so tasks and encoders added later are covered automatically.
+A task that needs other data than the tiny synthetic many-to-one set lists its overrides in
+TASK_DATA. Augmentation refuses target sequences and token inputs by design: where it does,
+the test checks that the refusal is that one, then trains everything else.
+"""
+
+from pathlib import Path
+
+import pytest
+from hydra.utils import get_class
+
+from seqlab.build import build_datamodule
+from seqlab.tasks.base import SequenceTask
+from seqlab.train import CONFIG_DIR, train
+
+TASK_DATA: dict[str, list[str]] = {}
+STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+
+
+REGULARIZERS = [name for name in options("regularizer") if name != "none"]
+
+
+def test_the_grid_sees_every_regularizer() -> None:
+    expected = {"dropout", "l1", "l2", "label_smoothing", "noise", "augment"}
+    assert expected <= set(REGULARIZERS)
+
+
+@pytest.mark.parametrize("regularizer", REGULARIZERS)
+def test_each_regularizer_alone_trains_a_step(tiny_config, regularizer: str) -> None:
+    metrics = train(tiny_config(f"regularizer={regularizer}", *STEP))
+    assert metrics["train/loss"] > 0
+
+
+def augment_refuses(cfg) -> bool:
+    """True when the data has token inputs or target sequences (augment's stated limits)."""
+    batch = next(iter(build_datamodule(cfg).train_dataloader()))
+    return batch.target_lengths is not None or not batch.inputs.is_floating_point()
+
+
+@pytest.mark.parametrize("model", options("model"))
+@pytest.mark.parametrize("task", options("task"))
+def test_all_regularizers_train_with_every_task_and_encoder(tiny_config, task, model) -> None:
+    base = [f"task={task}", f"model={model}", *TASK_DATA.get(task, []), *STEP]
+    together = f"regularizer=[{','.join(REGULARIZERS)}]"
+    cfg = tiny_config(*base, together, "regularizer.dropout.inputs=true")
+    if augment_refuses(cfg):
+        with pytest.raises(ValueError, match="regularizer.augment"):
+            train(cfg)
+        without = ",".join(r for r in REGULARIZERS if r != "augment")
+        cfg = tiny_config(*base, f"regularizer=[{without}]", "regularizer.dropout.inputs=true")
+    metrics = train(cfg)
+    assert metrics["train/loss"] > 0 and metrics["train/penalty"] > 0
+
+
+@pytest.mark.parametrize("task", options("task"))
+def test_bagging_trains_every_task_that_supports_it(tiny_config, task: str) -> None:
+    cfg = tiny_config(
+        f"task={task}", *TASK_DATA.get(task, []), "ensemble=bagging", "ensemble.members=2", *STEP
+    )
+    task_class = get_class(cfg.task._target_)
+    supported = all(
+        getattr(task_class, method) is not getattr(SequenceTask, method)
+        for method in ("example_losses", "predict")
+    )
+    if not supported:
+        with pytest.raises(ValueError, match="ensemble=bagging needs task"):
+            train(cfg)
+        return
+    metrics = train(cfg)
+    assert metrics["train/member1/loss"] >= 0 and metrics["train/loss"] > 0
