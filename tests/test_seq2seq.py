@@ -48,10 +48,11 @@ def test_beam_of_one_equals_greedy(trained: dict, kind: str, monkeypatch) -> Non
     assert torch.equal(greedy, beam)
 
 
-def test_untrained_beam_of_one_equals_greedy() -> None:
+@pytest.mark.parametrize("cell", ["lstm", "gru", "ligru"])
+def test_untrained_beam_of_one_equals_greedy(cell: str) -> None:
     torch.manual_seed(1)
     splits = synthetic("copy").splits
-    task = make_task(splits.spec, cell="gru", beam_size=1, max_length=15).eval()
+    task = make_task(splits.spec, cell=cell, beam_size=1, max_length=15).eval()
     batch = batch_of(splits.val, list(range(20)))
     assert torch.equal(
         task.decode_batch(batch, "greedy").tokens, task.decode_batch(batch, "beam").tokens

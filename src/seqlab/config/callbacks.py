@@ -60,6 +60,11 @@ class AttentionPlotConfig:
 
 
 @dataclass
+class PaddingFractionConfig:
+    _target_: str = "seqlab.callbacks.padding.PaddingFraction"
+
+
+@dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
@@ -68,3 +73,4 @@ class CallbacksConfig:
     grad_norms: GradNormsConfig | None = None
     grad_flow: GradFlowConfig | None = None
     attention_plot: AttentionPlotConfig | None = None
+    padding_fraction: PaddingFractionConfig | None = None

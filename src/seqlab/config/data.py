@@ -11,6 +11,11 @@ class DataConfig:
     batch_size: int = 32
     num_workers: int = 0
     seed: int = 0
+    batching: str = "bucket"
+    eval_batching: str = "sorted"
+    max_tokens: int | None = None
+    num_buckets: int = 64
+    bucket_boundaries: list[int] | None = None
 
 
 @dataclass

@@ -31,3 +31,4 @@ class TrainerConfig:
     deterministic: Any = False
     enable_progress_bar: bool = True
     enable_model_summary: bool = True
+    use_distributed_sampler: bool = False

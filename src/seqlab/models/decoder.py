@@ -2,8 +2,7 @@
 
 The recurrent cell is chosen from `DECODER_CELLS`, a registry of factories
 `(input_size, hidden_size) -> DecoderCell`. A cell with the `forward(x_t, h) -> h` contract
-(GRU, Li-GRU) plugs in through `HiddenStateCell`:
-`DECODER_CELLS["ligru"] = lambda i, h: HiddenStateCell(LiGRUCell(i, h))`.
+(GRU, Li-GRU) plugs in through `HiddenStateCell`.
 """
 
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from torch import Tensor, nn
 
 from seqlab.models.attention import Memory, make_attention
 from seqlab.models.base import EncoderOutput
+from seqlab.models.ligru import LiGRUCell
 
 State = tuple[Tensor, ...]
 
@@ -59,6 +59,7 @@ class LSTMDecoderCell(DecoderCell):
 DECODER_CELLS: dict[str, Callable[[int, int], DecoderCell]] = {
     "lstm": LSTMDecoderCell,
     "gru": lambda input_size, hidden_size: HiddenStateCell(nn.GRUCell(input_size, hidden_size)),
+    "ligru": lambda input_size, hidden_size: HiddenStateCell(LiGRUCell(input_size, hidden_size)),
 }
 
 

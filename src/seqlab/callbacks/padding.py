@@ -1,0 +1,57 @@
+"""Log how much of each epoch's input was padding, so the effect of `data.batching` shows."""
+
+import pytorch_lightning as pl
+import torch
+
+from seqlab.data.batch import Batch
+
+
+class PaddingFraction(pl.Callback):
+    """Logs `<stage>/padding_fraction`: padded input positions / all positions, per epoch.
+
+    Counts are summed over every rank before dividing, so the value is the whole epoch's.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[str, list[int]] = {}
+
+    def _count(self, stage: str, batch: Batch) -> None:
+        real, total = self.counts.setdefault(stage, [0, 0])
+        self.counts[stage] = [real + int(batch.lengths.sum()), total + batch.inputs[..., 0].numel()]
+
+    def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        real, total = self.counts.pop(stage, [0, 0])
+        summed = trainer.strategy.reduce(
+            torch.tensor([real, total], dtype=torch.float64, device=pl_module.device),
+            reduce_op="sum",
+        )
+        if summed[1] > 0:
+            fraction = float(1 - summed[0] / summed[1])
+            pl_module.log(f"{stage}/padding_fraction", fraction, batch_size=1)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.counts.pop("train", None)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch: Batch, batch_idx) -> None:
+        self._count("train", batch)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log(trainer, pl_module, "train")
+
+    def on_validation_batch_end(
+        self, trainer, pl_module, outputs, batch: Batch, batch_idx, dataloader_idx=0
+    ) -> None:
+        if not trainer.sanity_checking:
+            self._count("val", batch)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._log(trainer, pl_module, "val")
+
+    def on_test_batch_end(
+        self, trainer, pl_module, outputs, batch: Batch, batch_idx, dataloader_idx=0
+    ) -> None:
+        self._count("test", batch)
+
+    def on_test_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log(trainer, pl_module, "test")
