@@ -118,7 +118,7 @@ def run_fused(rnn: nn.RNNBase, inputs: Tensor, lengths: Tensor) -> tuple[Tensor,
     times faster than its packed path (bench/rnn_speed.py). Otherwise (reverse direction, or
     cuDNN, which is fast on packed input) the sequences are packed.
     """
-    if not rnn.bidirectional and inputs.device.type == "cpu":
+    if runs_unpacked(rnn, inputs):
         outputs, _ = rnn(inputs)
         lengths = lengths.to(inputs.device)
         steps = torch.arange(inputs.shape[1], device=inputs.device)
@@ -131,6 +131,14 @@ def run_fused(rnn: nn.RNNBase, inputs: Tensor, lengths: Tensor) -> tuple[Tensor,
     h_n = state[0] if isinstance(state, tuple) else state
     directions = 2 if rnn.bidirectional else 1
     return outputs, torch.cat(list(h_n[-directions:]), dim=-1)
+
+
+def runs_unpacked(rnn: nn.RNNBase, inputs: Tensor) -> bool:
+    """Unidirectional on the CPU, except under float16 autocast, where oneDNN has no padded
+    LSTM primitive (the packed path works)."""
+    half = torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.float16
+    return not rnn.bidirectional and inputs.device.type == "cpu" and not half
+
 
 def check_options(
     cell: str,
