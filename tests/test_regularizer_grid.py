@@ -15,14 +15,18 @@ from hydra.utils import get_class
 from seqlab.build import build_datamodule
 from seqlab.tasks.base import SequenceTask
 from seqlab.train import CONFIG_DIR, train
+from tests.multitask_helpers import MULTITASK
 
 TASK_DATA: dict[str, list[str]] = {
     "many_to_many": ["data.per_step=true"],
     "seq2seq": ["data=synthetic_seq2seq", "data.num_items=32", "task.decoding.max_length=8"],
+    "multitask": MULTITASK,
 }
-# many_to_many needs one output per step: the CRDNN runs there without time pooling.
+# many_to_many (also as a multitask head) needs one output per step: the CRDNN runs there
+# without time pooling.
 TASK_MODEL: dict[tuple[str, str], list[str]] = {
-    ("many_to_many", "crdnn"): ["model.pool_sizes=[1,1]"]
+    ("many_to_many", "crdnn"): ["model.pool_sizes=[1,1]"],
+    ("multitask", "crdnn"): ["model.pool_sizes=[1,1]"],
 }
 STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]
 

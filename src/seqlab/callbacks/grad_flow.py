@@ -57,29 +57,22 @@ class GradientFlow:
 
 def first_sequences(batch: Batch, count: int) -> Batch:
     """The first `count` sequences of a batch, padding trimmed to the longest of them."""
-    lengths = batch.lengths[:count]
-    targets = batch.targets[:count]
-    target_lengths = batch.target_lengths
-    if target_lengths is not None:
-        target_lengths = target_lengths[:count]
-        targets = targets[:, : int(target_lengths.max())]
-    return replace(
-        batch,
-        inputs=batch.inputs[:count, : int(lengths.max())],
-        lengths=lengths,
-        targets=targets,
-        indices=batch.indices[:count],
-        target_lengths=target_lengths,
-    )
+    return batch.first(count)
 
 
 def detached_copy(task: pl.LightningModule) -> pl.LightningModule:
-    """A copy of the task without its trainer: its metrics and logging stay untouched."""
-    trainer, task._trainer = task._trainer, None
+    """A copy of the task without its trainer: its metrics and logging stay untouched.
+
+    Sub-tasks holding the trainer too (multitask heads) are detached alike."""
+    tasks = [m for m in task.modules() if isinstance(m, pl.LightningModule)]
+    trainers = [m._trainer for m in tasks]
+    for m in tasks:
+        m._trainer = None
     try:
         return copy.deepcopy(task)
     finally:
-        task._trainer = trainer
+        for m, trainer in zip(tasks, trainers, strict=True):
+            m._trainer = trainer
 
 
 def probed_task(module: pl.LightningModule) -> SequenceTask | None:

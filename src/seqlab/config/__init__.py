@@ -11,15 +11,22 @@ from hydra.core.config_store import ConfigStore
 from seqlab.config.data import (
     CMUDictG2PDataConfig,
     CmudictLMDataConfig,
+    CMUDictMultitaskDataConfig,
     ForecastDataConfig,
     SyntheticDataConfig,
+    SyntheticMultitaskDataConfig,
     SyntheticSeq2SeqDataConfig,
     UEADataConfig,
 )
 from seqlab.config.entry import EvalConfig, TrainConfig
 from seqlab.config.model import CRDNNModelConfig, LiGRUModelConfig, RecurrentModelConfig
 from seqlab.config.resolvers import register_resolvers
-from seqlab.config.task import ManyToManyTaskConfig, Seq2SeqTaskConfig, TaskConfig
+from seqlab.config.task import (
+    ManyToManyTaskConfig,
+    MultitaskTaskConfig,
+    Seq2SeqTaskConfig,
+    TaskConfig,
+)
 
 SCHEMAS = {
     "schema/data": {
@@ -29,6 +36,8 @@ SCHEMAS = {
         "cmudict_lm": CmudictLMDataConfig,
         "synthetic_seq2seq": SyntheticSeq2SeqDataConfig,
         "cmudict_g2p": CMUDictG2PDataConfig,
+        "synthetic_multitask": SyntheticMultitaskDataConfig,
+        "cmudict_multitask": CMUDictMultitaskDataConfig,
     },
     "schema/model": {
         "recurrent": RecurrentModelConfig,
@@ -39,6 +48,7 @@ SCHEMAS = {
         "task": TaskConfig,
         "many_to_many": ManyToManyTaskConfig,
         "seq2seq": Seq2SeqTaskConfig,
+        "multitask": MultitaskTaskConfig,
     },
 }
 

@@ -74,3 +74,18 @@ class CMUDictG2PDataConfig(DataConfig):
     val_fraction: float = 0.05
     test_fraction: float = 0.1
     stress: bool = False
+
+
+@dataclass
+class SyntheticMultitaskDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.synthetic_multitask.SyntheticMultitaskDataModule"
+    num_items: int = 256
+    min_length: int = 3
+    max_length: int = 20
+    input_size: int = 4
+    sequence_length: int = 4
+
+
+@dataclass
+class CMUDictMultitaskDataConfig(CMUDictG2PDataConfig):
+    _target_: str = "seqlab.data.sources.cmudict_multitask.CMUDictMultitaskDataModule"

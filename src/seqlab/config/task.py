@@ -61,3 +61,22 @@ class Seq2SeqTaskConfig(TaskConfig):
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     attention: AttentionConfig = field(default_factory=AttentionConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+
+
+@dataclass
+class HeadConfig:
+    """One head of task=multitask; keys of other head types are ignored."""
+
+    type: str = MISSING
+    weight: float = 1.0
+    reduction: str = "mean"
+    teacher_forcing: float = 1.0
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    attention: AttentionConfig = field(default_factory=AttentionConfig)
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
+
+
+@dataclass
+class MultitaskTaskConfig(TaskConfig):
+    _target_: str = "seqlab.tasks.multitask.MultitaskTask"
+    heads: dict[str, HeadConfig] = field(default_factory=dict)

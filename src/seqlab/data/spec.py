@@ -1,6 +1,6 @@
 """What the data tells the models: dimensions are typed once, here."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,10 @@ class DataSpec:
     modelling), so a model that looks ahead would read its answer; tasks refuse non-causal
     encoders. `persistence_baseline`: the first `target_size` input features at step t are the
     series' current values, i.e. the naive "tomorrow = today" forecast of the target at t.
+
+    `targets`: for data with several named targets per item (task=multitask), the target
+    fields of each (name -> {num_classes, class_names, target_vocab, ...}); the top-level
+    target fields are then unused. `target_spec(name)` is the spec one head sees.
     """
 
     input_size: int
@@ -26,7 +30,14 @@ class DataSpec:
     target_vocab: tuple[str, ...] = ()
     next_step: bool = False
     persistence_baseline: bool = False
+    targets: dict[str, dict] = field(default_factory=dict)
 
     @property
     def input_is_tokens(self) -> bool:
         return bool(self.input_vocab)
+
+    def target_spec(self, name: str) -> "DataSpec":
+        """The single-target spec of target `name`: these inputs, that target's fields."""
+        if name not in self.targets:
+            raise KeyError(f"the data has no target {name!r} (targets: {sorted(self.targets)})")
+        return replace(self, targets={}, **self.targets[name])

@@ -14,7 +14,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 
@@ -95,6 +95,13 @@ class BaggingTask(pl.LightningModule):
         spec = spec if isinstance(spec, DataSpec) else DataSpec(**spec)
         self.save_hyperparameters(ignore=["spec"])
         self.hparams["spec"] = asdict(spec)
+        task_class = get_class(task["_target_"])
+        for method in ("example_losses", "predict"):
+            if getattr(task_class, method) is getattr(SequenceTask, method):
+                raise ValueError(
+                    f"ensemble=bagging needs task {task['_target_']} to implement {method}() "
+                    "(task=many_to_one does)"
+                )
         if spec.num_classes < 2:
             raise ValueError(
                 "ensemble=bagging averages class probabilities; this data has "
@@ -105,13 +112,6 @@ class BaggingTask(pl.LightningModule):
             instantiate(task, model=config, **parts, _recursive_=False, _convert_="all")
             for config in member_models(model, members, models or [])
         )
-        member_type = type(self.members[0])
-        for method in ("example_losses", "predict"):
-            if getattr(member_type, method) is getattr(SequenceTask, method):
-                raise ValueError(
-                    f"ensemble=bagging needs task {task['_target_']} to implement {method}() "
-                    "(task=many_to_one does)"
-                )
         self.seed = seed
         self.optim, self.monitor = task["optim"], task.get("monitor", "val/loss")
         self.monitor_mode = task.get("monitor_mode", "min")

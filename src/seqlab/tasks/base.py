@@ -1,6 +1,6 @@
 """What every task shares: building the encoder, regularisation, optimisation, logging."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -23,11 +23,18 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 
 
 class SequenceTask(pl.LightningModule):
-    """Base LightningModule: subclasses build their heads and implement `step`.
+    """Base LightningModule: subclasses build their heads and implement `head_step`.
 
     Every part comes as a plain dict (the Hydra group it was chosen from), so a checkpoint's
     hyperparameters are plain data and enough to rebuild the module.
+
+    A task can also serve as one head of a multitask model (`seqlab.tasks.multitask`): the
+    parent encodes once and calls `head_step`, and the head logs through the parent.
     """
+
+    multitarget = False  # True for tasks that read data with several named targets
+    head_name = ""  # set on the heads of a multitask model
+    _log_route: Callable[..., None] | None = None
 
     def __init__(
         self,
@@ -42,6 +49,11 @@ class SequenceTask(pl.LightningModule):
     ) -> None:
         super().__init__()
         spec = spec if isinstance(spec, DataSpec) else DataSpec(**spec)
+        if spec.targets and not self.multitarget:
+            raise ValueError(
+                f"the data gives several targets per item ({sorted(spec.targets)}): "
+                "use task=multitask with one head per target"
+            )
         self.save_hyperparameters(ignore=["spec"])
         self.hparams["spec"] = asdict(spec)
         self.spec = spec
@@ -94,7 +106,22 @@ class SequenceTask(pl.LightningModule):
 
     def step(self, batch: Batch, stage: str) -> Tensor:
         """Return the data loss of `batch` and update the stage's metrics."""
+        return self.head_step(self.encode(batch), batch, stage)
+
+    def head_step(self, encoded: EncoderOutput, batch: Batch, stage: str) -> Tensor:
+        """`step` on an encoding computed already (by this task, or a multitask parent)."""
         raise NotImplementedError
+
+    def route_logs(self, log: Callable[..., None], head_name: str) -> None:
+        """Log through `log` (a multitask parent's) as `<stage>/<head_name>/<metric>`: only
+        the module Lightning runs can log, and a head is not that module."""
+        self._log_route, self.head_name = log, head_name
+
+    def log(self, name: str, value: Any, *args: Any, **kwargs: Any) -> None:
+        if self._log_route is None:
+            return super().log(name, value, *args, **kwargs)
+        stage, _, metric = name.partition("/")
+        return self._log_route(f"{stage}/{self.head_name}/{metric}", value, *args, **kwargs)
 
     @property
     def label_smoothing(self) -> float:

@@ -7,7 +7,7 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from seqlab.data.batch import Batch
-from seqlab.models.base import Encoder
+from seqlab.models.base import Encoder, EncoderOutput
 from seqlab.tasks.base import SequenceTask
 from seqlab.tasks.step_metrics import Perplexity, RatioOfSums
 
@@ -57,12 +57,15 @@ class ManyToManyTask(SequenceTask):
 
     def forward(self, batch: Batch) -> Tensor:
         """Per-step outputs [B, T, C] (class logits) or [B, T, target_size] (regression)."""
+        return self.outputs(self.encode(batch), batch)
+
+    def outputs(self, encoded: EncoderOutput, batch: Batch) -> Tensor:
+        """`forward` on an encoding computed already."""
         if batch.target_lengths is None:
             raise ValueError(
                 "task=many_to_many needs one target per step, but the data gives one target "
                 "per sequence (use task=many_to_one)"
             )
-        encoded = self.encode(batch)
         if not torch.equal(encoded.lengths.cpu(), batch.target_lengths):
             raise ValueError(
                 "task=many_to_many needs one encoder output per target step, but the encoder "
@@ -71,9 +74,9 @@ class ManyToManyTask(SequenceTask):
             )
         return self.head(encoded.outputs[:, : batch.targets.shape[1]])
 
-    def step(self, batch: Batch, stage: str) -> Tensor:
+    def head_step(self, encoded: EncoderOutput, batch: Batch, stage: str) -> Tensor:
         mask = batch.target_mask
-        outputs = self(batch)[mask]  # [N real steps, C or S]
+        outputs = self.outputs(encoded, batch)[mask]  # [N real steps, C or S]
         targets = batch.targets[mask]
         if self.classifies:
             per_step = F.cross_entropy(

@@ -5,6 +5,7 @@ from torch import Tensor, nn
 from torchmetrics.classification import MulticlassAccuracy
 
 from seqlab.data.batch import Batch
+from seqlab.models.base import EncoderOutput
 from seqlab.tasks.base import SequenceTask
 
 
@@ -40,8 +41,8 @@ class ManyToOneTask(SequenceTask):
     def predict(self, batch: Batch) -> Tensor:
         return self(batch).softmax(dim=-1)
 
-    def step(self, batch: Batch, stage: str) -> Tensor:
-        logits = self(batch)
+    def head_step(self, encoded: EncoderOutput, batch: Batch, stage: str) -> Tensor:
+        logits = self.head(encoded.final)
         loss = self.losses(logits, batch.targets).mean()
         accuracy = self.accuracy[f"{stage}_acc"]
         accuracy(logits, batch.targets)

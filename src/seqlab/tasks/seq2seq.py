@@ -105,8 +105,7 @@ class Seq2SeqTask(SequenceTask):
         """Decoded symbols (and greedy attention weights) for a batch, in eval mode."""
         return self.decode(self.encode(batch), strategy)
 
-    def step(self, batch: Batch, stage: str) -> Tensor:
-        encoded = self.encode(batch)
+    def head_step(self, encoded: EncoderOutput, batch: Batch, stage: str) -> Tensor:
         ratio = self.teacher_forcing if stage == "train" else 1.0
         loss = self.sequence_loss(self.teacher_forced(encoded, batch.targets, ratio), batch)
         if stage in self.error_rates:
@@ -120,9 +119,11 @@ class Seq2SeqTask(SequenceTask):
     def references(self, batch: Batch, stage: str) -> list[list[Symbols]]:
         """Every acceptable output of each item: the dataset's `references` when it has them
         (looked up by item index), else the batch's own target without `<eos>`."""
-        dataset = self._stage_dataset(stage)
-        if dataset is not None and hasattr(dataset, "references"):
-            return [dataset.references[i] for i in batch.indices.tolist()]
+        references = getattr(self._stage_dataset(stage), "references", None)
+        if isinstance(references, dict):  # multi-target data: one list per target (head)
+            references = references.get(self.head_name)
+        if references is not None:
+            return [references[i] for i in batch.indices.tolist()]
         return [[tuple(h)] for h in hypotheses(batch.targets)]
 
     def _stage_dataset(self, stage: str):
