@@ -13,7 +13,7 @@ from torch import Tensor
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
-from seqlab.data.sources import require
+from seqlab.data.sources import check_length_range, require
 from seqlab.data.spec import DataSpec
 from seqlab.data.splitting import standardize
 
@@ -105,11 +105,7 @@ class ForecastDataModule(SequenceDataModule):
         **loader_args,
     ) -> None:
         super().__init__(**loader_args)
-        if not 0 < min_length <= max_length:
-            raise ValueError(
-                f"data.min_length and data.max_length need 0 < min <= max, "
-                f"got {min_length} and {max_length}"
-            )
+        check_length_range(min_length, max_length)
         if stride <= 0:
             raise ValueError(f"data.stride must be > 0, got {stride}")
         self.series = series

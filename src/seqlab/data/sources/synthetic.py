@@ -4,6 +4,7 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
+from seqlab.data.sources import check_length_range
 from seqlab.data.spec import DataSpec
 
 
@@ -26,11 +27,7 @@ class SyntheticDataModule(SequenceDataModule):
         **loader_args,
     ) -> None:
         super().__init__(**loader_args)
-        if not 0 < min_length <= max_length:
-            raise ValueError(
-                f"data.min_length and data.max_length need 0 < min <= max, "
-                f"got {min_length} and {max_length}"
-            )
+        check_length_range(min_length, max_length)
         if not 1 < num_classes <= input_size:
             raise ValueError(f"data.num_classes must be in [2, data.input_size], got {num_classes}")
         self.num_items = num_items
@@ -46,13 +43,30 @@ class SyntheticDataModule(SequenceDataModule):
 
     def _make(self, split: str, generator: torch.Generator) -> SequenceDataset:
         n = self.num_items if split == "train" else max(self.num_items // 4, 1)
-        lengths = torch.randint(self.min_length, self.max_length + 1, (n,), generator=generator)
         inputs, targets = [], []
-        for length in lengths.tolist():
-            label = int(torch.randint(self.num_classes, (), generator=generator))
-            x = torch.randn(length, self.input_size, generator=generator)
-            x[:, label] += 1.0
+        for x, label in raised_channel_items(
+            n, self.min_length, self.max_length, self.input_size, self.num_classes, generator
+        ):
             inputs.append(x)
             per_step = x[:, : self.num_classes].argmax(dim=1)
             targets.append(per_step if self.per_step else torch.tensor(label))
         return SequenceDataset(f"synthetic/{split}", inputs, targets)
+
+
+def raised_channel_items(
+    n: int,
+    min_length: int,
+    max_length: int,
+    input_size: int,
+    num_labels: int,
+    generator: torch.Generator,
+) -> list[tuple[torch.Tensor, int]]:
+    """`n` Gaussian sequences [T, input_size], each with channel `label` raised by 1."""
+    lengths = torch.randint(min_length, max_length + 1, (n,), generator=generator)
+    items = []
+    for length in lengths.tolist():
+        label = int(torch.randint(num_labels, (), generator=generator))
+        x = torch.randn(length, input_size, generator=generator)
+        x[:, label] += 1.0
+        items.append((x, label))
+    return items

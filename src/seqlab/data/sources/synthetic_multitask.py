@@ -4,6 +4,8 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.multitarget import MultiTargetDataset
+from seqlab.data.sources import check_length_range
+from seqlab.data.sources.synthetic import raised_channel_items
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
 
@@ -27,11 +29,7 @@ class SyntheticMultitaskDataModule(SequenceDataModule):
         **loader_args,
     ) -> None:
         super().__init__(**loader_args)
-        if not 0 < min_length <= max_length:
-            raise ValueError(
-                f"data.min_length and data.max_length need 0 < min <= max, "
-                f"got {min_length} and {max_length}"
-            )
+        check_length_range(min_length, max_length)
         if not 2 <= input_size <= 10:
             raise ValueError(f"data.input_size must be in [2, 10], got {input_size}")
         if sequence_length < 1:
@@ -60,12 +58,10 @@ class SyntheticMultitaskDataModule(SequenceDataModule):
 
     def _make(self, split: str, generator: torch.Generator) -> MultiTargetDataset:
         n = self.num_items if split == "train" else max(self.num_items // 4, 1)
-        lengths = torch.randint(self.min_length, self.max_length + 1, (n,), generator=generator)
         inputs, targets = [], []
-        for length in lengths.tolist():
-            label = int(torch.randint(self.input_size, (), generator=generator))
-            x = torch.randn(length, self.input_size, generator=generator)
-            x[:, label] += 1.0
+        for x, label in raised_channel_items(
+            n, self.min_length, self.max_length, self.input_size, self.input_size, generator
+        ):
             steps = x.argmax(-1)
             tokens = steps[: self.sequence_length] + Vocabulary.eos_id + 1
             sequence = torch.cat([tokens, torch.tensor([Vocabulary.eos_id])])

@@ -6,6 +6,7 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
+from seqlab.data.sources import check_length_range
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
 
@@ -30,11 +31,7 @@ class SyntheticSeq2SeqDataModule(SequenceDataModule):
         super().__init__(**loader_args)
         if task not in TASKS:
             raise ValueError(f"data.task must be one of {TASKS}, got {task!r}")
-        if not 0 < min_length <= max_length:
-            raise ValueError(
-                f"data.min_length and data.max_length need 0 < min <= max, "
-                f"got {min_length} and {max_length}"
-            )
+        check_length_range(min_length, max_length)
         if not 1 < alphabet_size <= 26:
             raise ValueError(f"data.alphabet_size must be in [2, 26], got {alphabet_size}")
         if num_items <= 0:
