@@ -10,6 +10,7 @@ from seqlab.models.ligru import GateLayerNorm, LiGRU, LiGRUCell
 from seqlab.models.ligru_scan import LiGRUScan
 from seqlab.train import train
 from tests.conftest import compose_config
+from tests.padding_checks import assert_same_alone_and_batched
 
 ACT = {"relu": torch.relu, "tanh": torch.tanh}
 
@@ -184,14 +185,7 @@ def test_padding_invariance(options: dict) -> None:
     encoder = LiGRU(input_size=3, hidden_size=5, **options).double()
     sequences, inputs, lengths = batch_of(4, 9, 6)
     encoder.train()(inputs, lengths)  # non-trivial running statistics for eval
-    encoder.eval()
-    together = encoder(inputs, lengths)
-    for row, x in enumerate(sequences):
-        alone = encoder(x[None], torch.tensor([len(x)]))
-        n = len(x)
-        torch.testing.assert_close(together.outputs[row, :n], alone.outputs[0], atol=1e-6, rtol=0)
-        torch.testing.assert_close(together.final[row], alone.final[0], atol=1e-6, rtol=0)
-        assert (together.outputs[row, n:] == 0).all()
+    assert_same_alone_and_batched(encoder.eval(), sequences)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])

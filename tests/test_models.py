@@ -6,6 +6,7 @@ import torch
 from seqlab.data.collate import pad_collate
 from seqlab.models.norm import MaskedBatchNorm
 from seqlab.models.rnn import RecurrentEncoder
+from tests.padding_checks import assert_same_alone_and_batched
 
 ENCODERS = [
     {"cell": cell, "num_layers": layers, "bidirectional": bidir}
@@ -20,14 +21,7 @@ def test_padding_invariance(options: dict) -> None:
     torch.manual_seed(0)
     encoder = RecurrentEncoder(input_size=3, hidden_size=5, **options).double().eval()
     sequences = [torch.randn(n, 3, dtype=torch.float64) for n in (4, 9, 6)]
-    batch = pad_collate([(x, torch.tensor(0), i) for i, x in enumerate(sequences)])
-    together = encoder(batch.inputs, batch.lengths)
-    for row, x in enumerate(sequences):
-        alone = encoder(x[None], torch.tensor([len(x)]))
-        n = len(x)
-        torch.testing.assert_close(together.outputs[row, :n], alone.outputs[0], atol=1e-6, rtol=0)
-        torch.testing.assert_close(together.final[row], alone.final[0], atol=1e-6, rtol=0)
-        assert (together.outputs[row, n:] == 0).all()
+    assert_same_alone_and_batched(encoder, sequences)
 
 
 def test_final_vector_is_last_real_step() -> None:

@@ -6,6 +6,7 @@ from torch import nn
 
 from seqlab.data.collate import pad_collate
 from seqlab.models.rnn import RecurrentEncoder, reverse_padded
+from tests.padding_checks import assert_same_alone_and_batched
 
 OPTIONS = [
     {"cell": cell, "num_layers": layers, "merge": merge, "shared_directions": shared}
@@ -25,15 +26,9 @@ def batch_of(lengths: tuple[int, ...], size: int = 3):
 def test_bidirectional_padding_invariance(options: dict) -> None:
     torch.manual_seed(0)
     encoder = RecurrentEncoder(3, hidden_size=5, bidirectional=True, **options).double().eval()
-    sequences, batch = batch_of((4, 9, 1, 6))
-    together = encoder(batch.inputs, batch.lengths)
+    sequences, _ = batch_of((4, 9, 1, 6))
+    together = assert_same_alone_and_batched(encoder, sequences)
     assert together.outputs.shape[-1] == together.final.shape[-1] == encoder.output_size
-    for row, x in enumerate(sequences):
-        alone = encoder(x[None], torch.tensor([len(x)]))
-        n = len(x)
-        torch.testing.assert_close(together.outputs[row, :n], alone.outputs[0], atol=1e-6, rtol=0)
-        torch.testing.assert_close(together.final[row], alone.final[0], atol=1e-6, rtol=0)
-        assert (together.outputs[row, n:] == 0).all()
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
