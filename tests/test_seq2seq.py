@@ -8,7 +8,7 @@ from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
 from seqlab.models.attention import ATTENTIONS, make_attention
 from seqlab.models.search import hypotheses
-from seqlab.tasks.sequence_metrics import SequenceErrorRates
+from seqlab.heads.sequence_metrics import SequenceErrorRates
 from tests.seq2seq_helpers import batch_of, fit, make_task, synthetic
 
 

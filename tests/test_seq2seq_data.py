@@ -8,7 +8,7 @@ import torch
 
 from seqlab.data.sources.cmudict_g2p import CMUDictG2PDataModule, build_g2p_splits
 from seqlab.data.vocab import Vocabulary
-from seqlab.tasks.sequence_metrics import SequenceErrorRates
+from seqlab.heads.sequence_metrics import SequenceErrorRates
 from tests.seq2seq_helpers import synthetic
 
 PHONEMES = ["AA0", "AA1", "B", "K", "T"]

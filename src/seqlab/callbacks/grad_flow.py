@@ -21,7 +21,6 @@ from seqlab.callbacks.unroll import unrolled_forward
 from seqlab.data.batch import Batch
 from seqlab.models.base import EncoderOutput
 from seqlab.models.rnn import RecurrentEncoder
-from seqlab.tasks.base import SequenceTask
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402  (backend first: no display on servers)
@@ -75,12 +74,12 @@ def detached_copy(task: pl.LightningModule) -> pl.LightningModule:
             m._trainer = trainer
 
 
-def probed_task(module: pl.LightningModule) -> SequenceTask | None:
-    """The task whose encoder is probed: the module itself, or an ensemble's first member."""
-    return next((m for m in module.modules() if isinstance(m, SequenceTask)), None)
+def probed_task(module: pl.LightningModule):
+    """The model whose encoder is probed (an ensemble's first member)."""
+    return module.gradient_probe() if hasattr(module, "gradient_probe") else None
 
 
-def gradient_flow(task: SequenceTask, batch: Batch) -> GradientFlow:
+def gradient_flow(task, batch: Batch) -> GradientFlow:
     """|d loss / d h_t| for every step of `batch`, on a copy of `task` in eval mode.
 
     h_t is the top layer's hidden state (both directions joined) of a `RecurrentEncoder`,
@@ -88,7 +87,7 @@ def gradient_flow(task: SequenceTask, batch: Batch) -> GradientFlow:
     taken with respect to the encoder's inputs x_t, which shows the same flow through time.
     The copy runs in float64: vanishing gradients underflow float32 within ~100 steps.
     """
-    probe = detached_copy(task).double().eval()
+    probe = copy.deepcopy(task).double().eval()
     if batch.inputs.is_floating_point():
         batch = replace(batch, inputs=batch.inputs.double())
     encoder, recorded = probe.encoder, {}
@@ -106,7 +105,7 @@ def gradient_flow(task: SequenceTask, batch: Batch) -> GradientFlow:
     encoder.forward = forward
     with torch.enable_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the probe has no trainer to log to
-        loss = probe.step(batch, "train")
+        loss, _ = probe.data_loss(batch)
     if "states" in recorded:
         grads = torch.autograd.grad(loss, recorded["states"], allow_unused=True)
         pairs = zip(grads, recorded["states"], strict=True)

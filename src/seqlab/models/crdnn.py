@@ -134,6 +134,8 @@ class CRDNN(Encoder):
     so a bidirectional encoder's backward half is the one that has read the whole sequence.
     """
 
+    builds_own_parts = True  # instantiates its `rnn` config itself (Hydra: _recursive_=false)
+
     def __init__(
         self,
         input_size: int,

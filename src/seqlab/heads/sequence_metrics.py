@@ -9,11 +9,10 @@ sum(edit distance) / sum(reference length) over symbols (multi-character phoneme
   on ties), and that reference's length is the denominator.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
-from torch import nn
-from torchmetrics import MeanMetric
+from torchmetrics import MeanMetric, Metric
 from torchmetrics.functional.text import edit_distance
 from torchmetrics.text import CharErrorRate
 
@@ -36,23 +35,21 @@ def closest_reference(hypothesis: Symbols, references: Sequence[Symbols]) -> Sym
     return references[int(torch.argmin(distances))]
 
 
-class SequenceErrorRates(nn.Module):
-    """Accumulates PER and WER over a stage; `per` and `wer` are loggable torchmetrics."""
+def error_rate_metrics() -> dict[str, Metric]:
+    """`per` and `wer` of one stage, accumulated over its batches."""
+    return {"per": CharErrorRate(), "wer": MeanMetric()}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.per = CharErrorRate()
-        self.wer = MeanMetric()
 
-    def update(
-        self, hypotheses: Sequence[Symbols], references: Sequence[Sequence[Symbols]]
-    ) -> None:
-        closest = [
-            closest_reference(h, refs) for h, refs in zip(hypotheses, references, strict=True)
-        ]
-        self.per.update([as_text(h) for h in hypotheses], [as_text(r) for r in closest])
-        wrong = [
-            float(tuple(h) not in {tuple(r) for r in refs})
-            for h, refs in zip(hypotheses, references, strict=True)
-        ]
-        self.wer.update(torch.tensor(wrong, device=self.wer.mean_value.device))
+def update_error_rates(
+    metrics: Mapping[str, Metric],
+    hypotheses: Sequence[Symbols],
+    references: Sequence[Sequence[Symbols]],
+) -> None:
+    """Add a batch of hypotheses, each scored against every acceptable reference."""
+    closest = [closest_reference(h, refs) for h, refs in zip(hypotheses, references, strict=True)]
+    metrics["per"].update([as_text(h) for h in hypotheses], [as_text(r) for r in closest])
+    wrong = [
+        float(tuple(h) not in {tuple(r) for r in refs})
+        for h, refs in zip(hypotheses, references, strict=True)
+    ]
+    metrics["wer"].update(torch.tensor(wrong, device=metrics["wer"].mean_value.device))
