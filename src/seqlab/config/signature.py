@@ -76,15 +76,15 @@ def signature_chain(target: Callable) -> list[Callable]:
 
 
 def checked_type(annotation: Any) -> Any:
-    """The annotation if OmegaConf can check it, else `Any`."""
+    """The annotation if OmegaConf can check it, else `Any` (also for unions of several
+    types: Hydra 1.3 cannot merge onto such nodes)."""
     if annotation in PRIMITIVES or annotation is Any:
         return annotation
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in args if a is not type(None)]
-        if all(a in PRIMITIVES for a in members):
-            checked = members[0] if len(members) == 1 else typing.Union[tuple(members)]
-            return checked | None if type(None) in args else checked
+        if len(members) == 1 and members[0] in PRIMITIVES:
+            return members[0] | None if type(None) in args else members[0]
         if len(members) == 1 and type(None) in args:
             inner = checked_type(members[0])
             return Any if inner is Any else inner | None

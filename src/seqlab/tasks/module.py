@@ -128,7 +128,7 @@ class SequenceTask(pl.LightningModule):
         penalty = sum((reg.penalty(m) for m in self.models), data_loss.new_zeros(()))
         return self.log_training_loss(data_loss, penalty, batch, batch_idx)
 
-    def evaluate(self, batch: Batch, stage: str) -> None:
+    def evaluate(self, batch: Batch, stage: str) -> Tensor:
         """Loss (plain: no label smoothing) and metrics of the model or the ensemble."""
         encodings = [model.encode(batch) for model in self.models]
         members = [
@@ -148,6 +148,7 @@ class SequenceTask(pl.LightningModule):
         total = self.total(self.model, losses)
         self.log(f"{stage}/loss", total, batch_size=len(batch), sync_dist=True)
         self.update_metrics(stage, who, self.model, outputs, encodings[0], batch)
+        return total
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self.evaluate(batch, "val")
