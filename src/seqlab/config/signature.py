@@ -95,7 +95,7 @@ def checked_type(annotation: Any) -> Any:
         return annotation  # seqlab's settings dataclasses are OmegaConf-checkable
     if origin in (dict, collections.abc.Mapping) and len(args) == 2 and args[0] is str:
         value = checked_type(args[1])
-        return dict[str, value]
+        return Any if value is Any else dict[str, value]  # Any: a nested config may be typed
     return Any
 
 

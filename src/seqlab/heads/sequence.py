@@ -35,6 +35,11 @@ class SequenceHead(Head):
 
     def forward(self, encoded: EncoderOutput, batch: Batch, stage: str = "test") -> Tensor:
         """Class logits [B, C] or values [B, target_size]."""
+        if batch.target_lengths is not None:
+            raise ValueError(
+                "a many_to_one head predicts one target per sequence, but the data gives one "
+                "per step (use task=many_to_many)"
+            )
         return self.out(self.pool(encoded))
 
     def losses(self, outputs: Tensor, batch: Batch, smoothing: float = 0.0) -> Tensor:
