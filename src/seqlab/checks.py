@@ -4,7 +4,13 @@ import math
 
 
 def check_range(
-    key: str, value: float, low: float, high: float, *, low_open: bool = False, high_open: bool = True
+    key: str,
+    value: float,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = True,
 ) -> float:
     """`value` must lie in the interval from `low` to `high` (open ends as given)."""
     above = value > low if low_open else value >= low

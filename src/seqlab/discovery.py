@@ -30,7 +30,9 @@ def discover(package: str, base: type) -> dict[str, type]:
         ]
         if len(defined) > 1:
             names = sorted(cls.__name__ for cls in defined)
-            raise TypeError(f"{module.__name__} defines several {base.__name__}s {names}: one per file")
+            raise TypeError(
+                f"{module.__name__} defines several {base.__name__}s {names}: one per file"
+            )
         if defined:
             found[info.name] = defined[0]
     return found

@@ -66,12 +66,16 @@ TRAINER_OBJECTS = ("callbacks", "logger", "plugins", "profiler")  # built by seq
 def option_schemas() -> dict[str, dict[str, type]]:
     """`schema/<group>` -> option name -> schema, for the groups with one class per option."""
     return {
-        "schema/data": {n: schema(c) for n, c in discover("seqlab.data.sources", SequenceDataModule).items()},
+        "schema/data": {
+            n: schema(c) for n, c in discover("seqlab.data.sources", SequenceDataModule).items()
+        },
         "schema/model": {
             name: schema(cls, skip=ENCODER_INPUTS, extra=construction(cls))
             for name, cls in discover("seqlab.models", Encoder).items()
         },
-        "schema/head": {n: schema(c, skip=HEAD_INPUTS) for n, c in discover("seqlab.heads", Head).items()},
+        "schema/head": {
+            n: schema(c, skip=HEAD_INPUTS) for n, c in discover("seqlab.heads", Head).items()
+        },
         "schema/optimizer": {
             n: schema(c, skip=("params",), extra=PARTIAL) for n, c in OPTIMIZERS.items()
         },
@@ -106,7 +110,9 @@ def optional_fields(name: str, classes: dict[str, Callable]) -> type:
     options compose (`logger=[wandb,csv]`) and each is checked against its signature."""
     import dataclasses
 
-    fields = [(key, schema(cls) | None, dataclasses.field(default=None)) for key, cls in classes.items()]
+    fields = [
+        (key, schema(cls) | None, dataclasses.field(default=None)) for key, cls in classes.items()
+    ]
     return dataclasses.make_dataclass(name, fields)
 
 

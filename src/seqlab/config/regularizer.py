@@ -34,13 +34,9 @@ class NoiseConfig:
 
 
 @dataclass
-class TimeMaskConfig:
-    p: float = 0.5
-    max_fraction: float = 0.2
+class MaskConfig:
+    """Zero one contiguous span (of steps, or of features) of at most `max_fraction`."""
 
-
-@dataclass
-class FeatureMaskConfig:
     p: float = 0.5
     max_fraction: float = 0.2
 
@@ -66,8 +62,8 @@ class RandomCropConfig:
 
 @dataclass
 class AugmentConfig:
-    time_mask: TimeMaskConfig = field(default_factory=TimeMaskConfig)
-    feature_mask: FeatureMaskConfig = field(default_factory=FeatureMaskConfig)
+    time_mask: MaskConfig = field(default_factory=MaskConfig)
+    feature_mask: MaskConfig = field(default_factory=MaskConfig)
     noise: AdditiveNoiseConfig = field(default_factory=AdditiveNoiseConfig)
     time_stretch: TimeStretchConfig = field(default_factory=TimeStretchConfig)
     random_crop: RandomCropConfig = field(default_factory=RandomCropConfig)

@@ -42,9 +42,7 @@ def schema(
     return dataclasses.make_dataclass(f"{target.__name__}Schema", fields)
 
 
-def keyword_parameters(
-    target: Callable, skip: set[str]
-) -> list[tuple[inspect.Parameter, Any]]:
+def keyword_parameters(target: Callable, skip: set[str]) -> list[tuple[inspect.Parameter, Any]]:
     """(parameter, resolved annotation) of `target`, following `**kwargs` into base classes."""
     found: dict[str, tuple[inspect.Parameter, Any]] = {}
     for function in signature_chain(target):

@@ -65,6 +65,29 @@ class Head(nn.Module):
         raise NotImplementedError
 
 
+class ClassesOrValuesHead(Head):
+    """A head with one linear output layer: class logits when the data has classes, else
+    `target_size` values; ensembles average probabilities or values."""
+
+    abstract = True
+
+    def __init__(self, spec: DataSpec, input_size: int, weight: float = 1.0) -> None:
+        super().__init__(spec, input_size, weight)
+        self.classifies = spec.num_classes >= 2
+        self.out = nn.Linear(input_size, spec.num_classes if self.classifies else spec.target_size)
+
+    def combine(self, outputs: list[Tensor]) -> Tensor:
+        """Log mean probabilities (classes) or mean values (regression)."""
+        if self.classifies:
+            return log_mean_probabilities(outputs)
+        return sum(outputs) / len(outputs)
+
+    def predict(self, encoded: EncoderOutput, batch: Batch) -> Tensor:
+        """Class probabilities or values."""
+        outputs = self(encoded, batch)
+        return outputs.softmax(-1) if self.classifies else outputs
+
+
 def log_mean_probabilities(outputs: list[Tensor]) -> Tensor:
     """log of the mean class probabilities of several logits tensors: usable as logits."""
     stacked = torch.stack([o.float().log_softmax(-1) for o in outputs])

@@ -2,20 +2,20 @@
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MeanMetric, Metric
 from torchmetrics.classification import MulticlassAccuracy
 
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
-from seqlab.heads.base import Head, log_mean_probabilities
+from seqlab.heads.base import ClassesOrValuesHead
 from seqlab.heads.step_metrics import Perplexity, RatioOfSums
 from seqlab.models.base import Encoder, EncoderOutput
 
 REDUCTIONS = ("mean", "sum")
 
 
-class PerStepHead(Head):
+class PerStepHead(ClassesOrValuesHead):
     """Per-step classification (cross-entropy) or regression (MSE).
 
     `reduction` combines the per-step losses of a batch:
@@ -35,8 +35,6 @@ class PerStepHead(Head):
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
-        self.classifies = spec.num_classes >= 2
-        self.out = nn.Linear(input_size, spec.num_classes if self.classifies else spec.target_size)
 
     def forward(self, encoded: EncoderOutput, batch: Batch, stage: str = "test") -> Tensor:
         """Per-step logits [B, T, C] or values [B, T, target_size]."""
@@ -105,15 +103,6 @@ class PerStepHead(Head):
             metrics["mse_naive"].update(naive_squared)
             metrics["mae_naive"].update((naive - targets).abs().mean(-1))
             metrics["mse_ratio"].update(squared, naive_squared)
-
-    def combine(self, outputs: list[Tensor]) -> Tensor:
-        if self.classifies:
-            return log_mean_probabilities(outputs)
-        return sum(outputs) / len(outputs)
-
-    def predict(self, encoded: EncoderOutput, batch: Batch) -> Tensor:
-        outputs = self(encoded, batch)
-        return outputs.softmax(-1) if self.classifies else outputs
 
 
 def check_encoder(encoder: Encoder, causal: bool) -> None:

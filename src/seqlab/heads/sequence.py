@@ -1,18 +1,18 @@
 """Many-to-one: one prediction per sequence, from its final or pooled vector."""
 
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MeanMetric, Metric
 from torchmetrics.classification import MulticlassAccuracy
 
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
-from seqlab.heads.base import Head, log_mean_probabilities
+from seqlab.heads.base import ClassesOrValuesHead
 from seqlab.heads.pooling import Pooling
 from seqlab.models.base import EncoderOutput
 
 
-class SequenceHead(Head):
+class SequenceHead(ClassesOrValuesHead):
     """Classification (cross-entropy, accuracy) when the data has classes, else regression
     (MSE; MSE and MAE logged) of `target_size` values per sequence.
 
@@ -29,9 +29,7 @@ class SequenceHead(Head):
                 f"gives {'token sequences' if spec.target_vocab else 'a single class'} "
                 "as targets"
             )
-        self.classifies = spec.num_classes >= 2
         self.pool = Pooling(pooling, input_size)
-        self.out = nn.Linear(input_size, spec.num_classes if self.classifies else spec.target_size)
 
     def forward(self, encoded: EncoderOutput, batch: Batch, stage: str = "test") -> Tensor:
         """Class logits [B, C] or values [B, target_size]."""
@@ -69,14 +67,3 @@ class SequenceHead(Head):
         error = outputs - batch.targets.reshape(outputs.shape)
         metrics["mse"].update(error.pow(2).mean(-1))
         metrics["mae"].update(error.abs().mean(-1))
-
-    def combine(self, outputs: list[Tensor]) -> Tensor:
-        """Log mean probabilities (classes) or mean values (regression)."""
-        if self.classifies:
-            return log_mean_probabilities(outputs)
-        return sum(outputs) / len(outputs)
-
-    def predict(self, encoded: EncoderOutput, batch: Batch) -> Tensor:
-        """Class probabilities [B, C] or values [B, target_size]."""
-        outputs = self(encoded, batch)
-        return outputs.softmax(-1) if self.classifies else outputs

@@ -8,6 +8,7 @@ rank, and after resuming. At evaluation the members' outputs are averaged by the
 
 import hashlib
 import math
+
 import torch
 from torch import Tensor
 

@@ -1,6 +1,7 @@
 """The model: input embedding -> encoder -> named heads, a plain nn.Module."""
 
 from collections.abc import Callable
+
 from hydra.utils import get_class
 from torch import Tensor, nn
 
@@ -20,7 +21,11 @@ class SequenceModel(nn.Module):
     """
 
     def __init__(
-        self, spec: DataSpec, embedding: nn.Embedding | None, encoder: Encoder, heads: dict[str, Head]
+        self,
+        spec: DataSpec,
+        embedding: nn.Embedding | None,
+        encoder: Encoder,
+        heads: dict[str, Head],
     ) -> None:
         super().__init__()
         self.spec = spec
@@ -29,7 +34,10 @@ class SequenceModel(nn.Module):
         self.heads = nn.ModuleDict(heads)
 
     def encode(
-        self, batch: Batch, perturb_inputs: Perturb | None = None, perturb_outputs: Perturb | None = None
+        self,
+        batch: Batch,
+        perturb_inputs: Perturb | None = None,
+        perturb_outputs: Perturb | None = None,
     ) -> EncoderOutput:
         """Embedding -> (perturbation) -> encoder -> (perturbation of outputs and final)."""
         self.check_inputs(batch)
@@ -52,14 +60,17 @@ class SequenceModel(nn.Module):
     def forward(self, batch: Batch, stage: str = "test") -> dict[str, Tensor]:
         """Every head's outputs (logits, values) for `batch`, without regularization."""
         encoded = self.encode(batch)
-        return {name: head(encoded, self.view(batch, name), stage) for name, head in self.heads.items()}
+        return {
+            name: head(encoded, self.view(batch, name), stage) for name, head in self.heads.items()
+        }
 
     def data_loss(self, batch: Batch) -> tuple[Tensor, EncoderOutput]:
         """The weighted sum of the heads' training losses, and the encoding it came from
         (what the gradient-flow callback differentiates through time)."""
         encoded = self.encode(batch)
         total = sum(
-            head.weight * head.loss(head(encoded, self.view(batch, name), "train"), self.view(batch, name))
+            head.weight
+            * head.loss(head(encoded, self.view(batch, name), "train"), self.view(batch, name))
             for name, head in self.heads.items()
         )
         return total, encoded
@@ -85,7 +96,9 @@ def build_model(
     """Encoder from `model` (a `model` group config), one head per entry of `heads`."""
     check_heads(heads, spec)
     embedding = (
-        nn.Embedding(spec.input_size, embedding_dim, padding_idx=0) if spec.input_is_tokens else None
+        nn.Embedding(spec.input_size, embedding_dim, padding_idx=0)
+        if spec.input_is_tokens
+        else None
     )
     encoder_input = embedding_dim if spec.input_is_tokens else spec.input_size
     encoder = construct(model, input_size=encoder_input, dropout=dropout.p if dropout else 0.0)

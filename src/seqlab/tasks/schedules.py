@@ -14,11 +14,15 @@ from torch.optim.lr_scheduler import LambdaLR, OneCycleLR, ReduceLROnPlateau
 from seqlab.checks import check_positive, check_range
 
 
-def plateau(optimizer: Optimizer, task: pl.LightningModule, factor: float = 0.5, patience: int = 5) -> dict[str, Any]:
+def plateau(
+    optimizer: Optimizer, task: pl.LightningModule, factor: float = 0.5, patience: int = 5
+) -> dict[str, Any]:
     """Multiply the learning rate by `factor` after `patience` validations without improving
     `task.monitor`; skipped with a warning when validation does not run."""
     check_range("scheduler.factor", factor, 0.0, 1.0, low_open=True)
-    scheduler = ReduceLROnPlateau(optimizer, mode=task.monitor_mode, factor=factor, patience=patience)
+    scheduler = ReduceLROnPlateau(
+        optimizer, mode=task.monitor_mode, factor=factor, patience=patience
+    )
     return {"scheduler": scheduler, "monitor": task.monitor, "strict": False}
 
 
@@ -45,14 +49,19 @@ def warmup_cosine(
 
 
 def one_cycle(
-    optimizer: Optimizer, task: pl.LightningModule, max_lr_ratio: float = 1.0, pct_start: float = 0.3
+    optimizer: Optimizer,
+    task: pl.LightningModule,
+    max_lr_ratio: float = 1.0,
+    pct_start: float = 0.3,
 ) -> dict[str, Any]:
     """Smith's one-cycle policy over the whole run, peaking at `max_lr_ratio` x the
     optimizer's learning rate, updated every step."""
     check_positive("scheduler.max_lr_ratio", max_lr_ratio)
     check_range("scheduler.pct_start", pct_start, 0.0, 1.0, low_open=True)
     peak = [group["lr"] * max_lr_ratio for group in optimizer.param_groups]
-    scheduler = OneCycleLR(optimizer, max_lr=peak, total_steps=total_steps(task), pct_start=pct_start)
+    scheduler = OneCycleLR(
+        optimizer, max_lr=peak, total_steps=total_steps(task), pct_start=pct_start
+    )
     return {"scheduler": scheduler, "interval": "step"}
 
 
