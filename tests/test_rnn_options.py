@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from seqlab.data.collate import pad_collate
-from seqlab.models.rnn import RecurrentEncoder, reverse_padded
+from seqlab.models.fused import reverse_padded
+from seqlab.models.rnn import RecurrentEncoder
 from tests.padding_checks import assert_same_alone_and_batched
 
 OPTIONS = [
@@ -95,7 +96,6 @@ def test_reverse_padded_reverses_within_each_length() -> None:
         ({"merge": "mean", "bidirectional": True}, "model.merge"),
         ({"shared_directions": True}, "model.shared_directions"),
         ({"hidden_size": -2}, "model.hidden_size"),
-        ({"dropout": -0.1}, "regularizer.dropout.p"),
     ],
 )
 def test_bad_recurrent_options_name_the_key(kwargs: dict, key: str) -> None:

@@ -188,6 +188,10 @@ class BaggingTask(pl.LightningModule):
             else:
                 nn.utils.clip_grad_norm_(member.parameters(), gradient_clip_val)
 
+    def gradient_probe(self) -> nn.Module:
+        """The first member's probe: the gradient-flow callback measures one member."""
+        return self.members[0].gradient_probe()
+
     def configure_optimizers(self) -> Any:
         """One optimizer over all members: Adam/SGD act per parameter, so this equals K
         independent optimizers (a plateau scheduler follows the ensemble's metric)."""

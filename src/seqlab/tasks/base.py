@@ -1,5 +1,7 @@
 """What every task shares: building the encoder, regularisation, optimisation, logging."""
 
+import copy
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
@@ -73,11 +75,11 @@ class SequenceTask(pl.LightningModule):
         self.monitor, self.monitor_mode = monitor, monitor_mode
         initialize(self, **init)
 
-    def build_regularizers(self, spec: DataSpec) -> float:
+    def build_regularizers(self, spec: DataSpec) -> SequenceDropout | None:
         """Dropout, noise, weight penalties and augmentation from `self.regularizer`.
 
-        Returns the dropout the encoder applies between its layers (inside fused kernels:
-        always inverted and per step, whatever `mode` and `variational` say).
+        Returns the dropout the encoder applies between its layers, or None (the encoder's
+        own layers honour `mode` and `variational`; fused kernels take only `p`).
         """
         dropout = self.regularizer.get("dropout") or {}
         p = dropout.get("p", 0.0)
@@ -98,7 +100,7 @@ class SequenceTask(pl.LightningModule):
             raise ValueError("regularizer.augment transforms float features; this data has tokens")
         self.augment = SequenceAugment(augment) if augment else None
         check_epsilon(self.label_smoothing)
-        return p if dropout.get("layers") else 0.0
+        return SequenceDropout(p, **style) if dropout.get("layers") and p > 0 else None
 
     def build_heads(self, encoder_size: int) -> None:
         """Create the task's output layers on top of an encoder of width `encoder_size`."""
@@ -183,6 +185,42 @@ class SequenceTask(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         return build_optimizer(self.parameters(), self.optim, self.monitor, self.monitor_mode)
+
+    def gradient_probe(self) -> nn.Module:
+        """A trainer-free copy of this task whose `data_loss(batch)` gives the training data
+        loss and the encoding it came from (for the gradient-flow callback and notebooks)."""
+        return TaskProbe(self)
+
+
+class TaskProbe(nn.Module):
+    """A copy of a task that holds no trainer: safe to deep-copy, convert and put in eval.
+
+    `data_loss(batch) -> (loss, encoding)` runs the task's own training `step` (its metrics
+    update on the copy only; its logging has no trainer to go to and is silenced).
+    """
+
+    def __init__(self, task: pl.LightningModule) -> None:
+        super().__init__()
+        tasks = [m for m in task.modules() if isinstance(m, pl.LightningModule)]
+        trainers = [m._trainer for m in tasks]
+        for m in tasks:  # multitask heads hold the trainer too
+            m._trainer = None
+        try:
+            self.task = copy.deepcopy(task)
+        finally:
+            for m, trainer in zip(tasks, trainers, strict=True):
+                m._trainer = trainer
+
+    def data_loss(self, batch: Batch) -> tuple[Tensor, EncoderOutput]:
+        encodings: list[EncoderOutput] = []
+        hook = self.task.encoder.register_forward_hook(lambda *call: encodings.append(call[2]))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loss = self.task.step(batch, "train")
+        finally:
+            hook.remove()
+        return loss, encodings[-1]
 
 
 def log_training_loss(
