@@ -49,6 +49,8 @@ def states_through_time() -> Iterator[None]:
     gradient-flow callback need the whole d loss / d h_t, and pay for it here: encoders first
     compute the states, then run the top layer step by step with each state re-entering the
     recurrence through `inject` (the same values, so outputs and losses are unchanged).
+    Meant for probes in eval mode: in training the second run of the top layer would draw
+    new dropout masks (and Li-GRU's BatchNorm would count the batch twice).
     """
     token = _THROUGH_TIME.set(True)
     try:
