@@ -79,3 +79,36 @@ def test_the_padded_layout_probe_restores_the_default_choice() -> None:
     loss = bench.padded(encoder, x, lengths)
     assert rnn.uses_packed_sequences is chosen
     torch.testing.assert_close(loss, encoder(x, lengths).outputs.sum())
+
+
+def load_gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "bench/gpu_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_check_logic_passes_on_the_cpu(tmp_path: Path) -> None:
+    check = load_gpu_check()
+    out = tmp_path / "check.json"
+    assert check.main(["--device", "cpu", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())["max_abs_diff"]
+    assert {"gru bidirectional packed", "lstm bidirectional padded", "ligru bidirectional"} <= set(
+        results
+    )
+    assert all(0 <= diff <= 1e-4 for diff in results.values())
+
+
+def test_gpu_check_fails_when_a_path_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    check = load_gpu_check()
+    monkeypatch.setattr(check, "checks", lambda device: {"gru bidirectional packed": 0.5})
+    assert check.main(["--device", "cpu"]) == 1
+
+
+def test_gpu_check_without_cuda_says_why_and_exits_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    check = load_gpu_check()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert check.main(["--device", "cuda"]) == 0
+    assert "skipped: --device cuda: CUDA is not available" in capsys.readouterr().out
