@@ -81,6 +81,11 @@ def gradient_flow(probe: nn.Module, batch: Batch) -> GradientFlow:
         (grad,) = torch.autograd.grad(loss, encoded.states)
         lengths, quantity = encoded.lengths, "h_t"
     else:
+        if not inputs:
+            raise TypeError(
+                "gradient flow: no module returned an EncoderOutput during data_loss(batch), "
+                "so neither states nor encoder inputs can be measured"
+            )
         (grad,) = torch.autograd.grad(loss, inputs[-1])
         lengths, quantity = batch.lengths, "x_t"
     lengths = lengths.cpu()
