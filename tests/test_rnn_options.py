@@ -143,3 +143,12 @@ def test_unpacked_bidirectional_drops_between_layers_in_training_only() -> None:
     evaluated = encoder.eval()(inputs, batch.lengths).outputs
     torch.testing.assert_close(encoder(inputs, batch.lengths).outputs, evaluated)
     assert not torch.allclose(encoder.train()(inputs, batch.lengths).outputs, evaluated)
+
+
+def test_reverse_padded_gradient_is_the_same_reversal() -> None:
+    _, batch = batch_of((2, 5, 4))
+    inputs = batch.inputs.requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: reverse_padded(x, batch.lengths), (inputs,))
+    grad = torch.randn_like(inputs)
+    (back,) = torch.autograd.grad(reverse_padded(inputs, batch.lengths), inputs, grad)
+    torch.testing.assert_close(back, reverse_padded(grad, batch.lengths))

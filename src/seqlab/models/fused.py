@@ -9,6 +9,7 @@ All three call the same aten kernels that `nn.RNN`/`nn.LSTM`/`nn.GRU` call.
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import FunctionCtx
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlab.models.base import inject
@@ -38,12 +39,28 @@ def uses_packed_sequences(inputs: Tensor) -> bool:
 def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
     """Reverse each sequence of `x` [B, T, D] within its true length; padding stays in place.
 
-    An involution: applying it twice gives `x` back.
+    An involution: applying it twice gives `x` back, so it is its own adjoint and its
+    gradient is the same gather (`ReversePadded`), not the scatter-add that a gather's
+    backward would run.
     """
     steps = torch.arange(x.shape[1], device=x.device)
     last = lengths.to(x.device)[:, None] - 1
     index = torch.where(steps[None] <= last, last - steps[None], steps[None])
-    return x.gather(1, index[:, :, None].expand(*index.shape, x.shape[-1]))
+    return ReversePadded.apply(x, index[:, :, None].expand(*index.shape, x.shape[-1]))
+
+
+class ReversePadded(torch.autograd.Function):
+    """x.gather(1, index) for an index that is its own inverse permutation along time."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, index: Tensor) -> Tensor:  # type: ignore[override]
+        ctx.save_for_backward(index)
+        return x.gather(1, index)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+        (index,) = ctx.saved_tensors
+        return ReversePadded.apply(grad, index), None
 
 
 def step_mask(lengths: Tensor, x: Tensor) -> Tensor:
