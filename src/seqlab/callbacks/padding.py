@@ -9,7 +9,9 @@ from seqlab.data.batch import Batch
 class PaddingFraction(pl.Callback):
     """Logs `<stage>/padding_fraction`: padded input positions / all positions, per epoch.
 
-    Counts are summed over every rank before dividing, so the value is the whole epoch's.
+    Positions are time steps of the batch's mask [B, T] (whatever the inputs' trailing
+    shape: features [B, T, D] or tokens [B, T]). Counts are summed over every rank before
+    dividing, so the value is the whole epoch's.
     """
 
     def __init__(self) -> None:
@@ -17,7 +19,8 @@ class PaddingFraction(pl.Callback):
 
     def _count(self, stage: str, batch: Batch) -> None:
         real, total = self.counts.setdefault(stage, [0, 0])
-        self.counts[stage] = [real + int(batch.lengths.sum()), total + batch.inputs[..., 0].numel()]
+        sequences, steps = batch.mask.shape
+        self.counts[stage] = [real + int(batch.lengths.sum()), total + sequences * steps]
 
     def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         real, total = self.counts.pop(stage, [0, 0])

@@ -101,7 +101,7 @@ def build_model(
         else None
     )
     encoder_input = embedding_dim if spec.input_is_tokens else spec.input_size
-    encoder = construct(model, input_size=encoder_input, dropout=dropout.p if dropout else 0.0)
+    encoder = construct(model, input_size=encoder_input, dropout=dropout)
     built = {}
     for name, config in heads.items():
         head_spec = spec.target_spec(name) if spec.targets else spec
