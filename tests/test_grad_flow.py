@@ -104,7 +104,7 @@ def independent_step_gradients(task, batch, t: int) -> torch.Tensor:
 
     In float64, as `gradient_flow` computes (the task's own weights, converted in place).
     """
-    rnn, inputs, lengths = task.encoder.rnn.double(), batch.inputs.double(), batch.lengths
+    rnn, inputs, lengths = task.model.encoder.rnn.double(), batch.inputs.double(), batch.lengths
     prefix = pack_padded_sequence(
         inputs[:, : t + 1], lengths.clamp(max=t + 1), batch_first=True, enforce_sorted=False
     )
@@ -117,7 +117,7 @@ def independent_step_gradients(task, batch, t: int) -> torch.Tensor:
             inputs[later, t + 1 :], rest[later], batch_first=True, enforce_sorted=False
         )
         final[later] = rnn(suffix, h_t[:, later])[1][-1]
-    loss = F.cross_entropy(task.head.double()(final), batch.targets)
+    loss = F.cross_entropy(task.model.heads.main.out.double()(final), batch.targets)
     (grad,) = torch.autograd.grad(loss, h_t)
     return grad[-1].norm(dim=-1)[lengths > t]
 
@@ -191,7 +191,7 @@ class OpaqueEncoder(Encoder):
 
 def test_other_encoders_fall_back_to_input_gradients(tiny_config) -> None:
     task, batch = long_sequence_batch(tiny_config)
-    task.encoder = OpaqueEncoder(task.encoder)
+    task.model.encoder = OpaqueEncoder(task.model.encoder)
     flow = gradient_flow(task.gradient_probe(), batch)
     assert flow.quantity == "x_t"
     real = flow.per_sequence[batch.mask]
@@ -209,7 +209,7 @@ def test_an_ensemble_is_probed_through_its_first_member(tiny_config) -> None:
     batch = next(iter(datamodule.train_dataloader()))
     probe = ensemble.gradient_probe()
     loss, encoded = probe.data_loss(batch)
-    first = ensemble.members[0]
+    first = ensemble.models[0]
     torch.testing.assert_close(encoded.outputs, first.encoder(batch.inputs, batch.lengths).outputs)
-    assert probe.task is not first and probe.task._trainer is None
+    assert probe is first and not hasattr(probe, "_trainer")  # a plain module: no trainer
     assert gradient_flow(probe, batch).quantity == "h_t" and loss > 0

@@ -128,7 +128,7 @@ def test_the_task_hands_its_encoder_the_configured_dropout(
     cfg = tiny_config("model=ligru", "model.num_layers=2", *overrides)
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
-    dropout = build_task(cfg, datamodule).encoder.dropout
+    dropout = build_task(cfg, datamodule).model.encoder.dropout
     if expected is None:
         assert dropout is None
         return
