@@ -35,7 +35,12 @@ def make_task(
         "_target_": "seqlab.heads.seq2seq.Seq2SeqHead",
         "weight": 1.0,
         "teacher_forcing": teacher_forcing,
-        "decoder": {"cell": cell, "hidden_size": 2 * hidden_size, "embedding_dim": 16, "dropout": 0.0},
+        "decoder": {
+            "cell": cell,
+            "hidden_size": 2 * hidden_size,
+            "embedding_dim": 16,
+            "dropout": 0.0,
+        },
         "attention": {"kind": attention, "size": 16},
         "decoding": {**DECODING, **decoding},
     }

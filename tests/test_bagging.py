@@ -112,7 +112,9 @@ def test_training_loss_weights_each_member_by_its_bootstrap(tiny_config) -> None
     expected = 0.0
     for k, member in enumerate(task.models):
         losses = member.heads["main"].losses(member(batch)["main"], batch)
-        expected = expected + (bootstrap_weights(task.bagging_seed, batch.indices, k) * losses).sum() / 3
+        expected = (
+            expected + (bootstrap_weights(task.bagging_seed, batch.indices, k) * losses).sum() / 3
+        )
     torch.testing.assert_close(loss, expected)
     unweighted = sum(m.heads["main"].losses(m(batch)["main"], batch).mean() for m in task.models)
     assert not torch.allclose(loss, unweighted)
@@ -178,7 +180,9 @@ def test_each_member_clips_its_own_gradients(tiny_config) -> None:
         gradient_clip_val=1.0, gradient_clip_algorithm="norm", logger=False, accelerator="cpu"
     )
     optimizer = torch.optim.SGD(task.parameters(), lr=0.1)
-    task.configure_gradient_clipping(optimizer, gradient_clip_val=1.0, gradient_clip_algorithm="norm")
+    task.configure_gradient_clipping(
+        optimizer, gradient_clip_val=1.0, gradient_clip_algorithm="norm"
+    )
     norm = torch.linalg.vector_norm(
         torch.stack([p.grad.norm() for p in task.models[0].parameters()])
     )

@@ -95,9 +95,13 @@ def test_every_parameter_gets_a_gradient_even_at_weight_zero(tiny_config) -> Non
     assert any(n.startswith("models.0.heads.sequence.decoder.") for n in names)
     missing = [name for name, p in task.named_parameters() if p.grad is None]
     assert not missing, f"parameters without a gradient (DDP would fail): {missing}"
-    label_grads = [p.grad for n, p in task.named_parameters() if n.startswith("models.0.heads.label.")]
+    label_grads = [
+        p.grad for n, p in task.named_parameters() if n.startswith("models.0.heads.label.")
+    ]
     assert label_grads and all(torch.count_nonzero(g) == 0 for g in label_grads)
-    step_grads = [p.grad for n, p in task.named_parameters() if n.startswith("models.0.heads.steps.")]
+    step_grads = [
+        p.grad for n, p in task.named_parameters() if n.startswith("models.0.heads.steps.")
+    ]
     assert any(torch.count_nonzero(g) > 0 for g in step_grads)
 
 
@@ -205,7 +209,8 @@ def test_all_weights_zero_is_refused(tiny_config) -> None:
 def test_multitask_without_heads_is_refused_naming_task_heads(tiny_config) -> None:
     cfg = tiny_config("task=multitask", "data=synthetic_multitask", "data.num_items=8")
     with pytest.raises(
-        (*BAD_CONFIG, MissingMandatoryValue), match=r"task\.heads is empty|Missing mandatory value.*heads"
+        (*BAD_CONFIG, MissingMandatoryValue),
+        match=r"task\.heads is empty|Missing mandatory value.*heads",
     ):
         build_task(cfg, build_datamodule(cfg))
 

@@ -19,7 +19,11 @@ from tests.multitask_helpers import MULTITASK
 
 TASK_DATA: dict[str, list[str]] = {
     "many_to_many": ["data.per_step=true"],
-    "seq2seq": ["data=synthetic_seq2seq", "data.num_items=32", "task.heads.main.decoding.max_length=8"],
+    "seq2seq": [
+        "data=synthetic_seq2seq",
+        "data.num_items=32",
+        "task.heads.main.decoding.max_length=8",
+    ],
     "multitask": MULTITASK,
 }
 # many_to_many (also as a multitask head) needs one output per step: the CRDNN runs there
