@@ -48,9 +48,7 @@ TASKS = {  # float and token data, every head type
 }
 REGULARIZERS = ["none", "dropout", "l2", "l1", "label_smoothing", "noise", "[dropout,l2]"]
 INITS = ["default", "uniform", "glorot", "he", "orthogonal"]
-TOKENS = {"seq2seq"}  # augment transforms float features only
-CAUSAL_ONLY = {"many_to_many": ()}  # per-step heads need one output per input step
-FRACTIONS = ("acc", "padding_fraction", "per", "wer")
+FRACTIONS = ("acc", "padding_fraction", "wer")  # PER counts insertions: it can exceed 1
 
 
 def grid() -> list[tuple[str, str, str, str]]:
@@ -59,8 +57,8 @@ def grid() -> list[tuple[str, str, str, str]]:
         (e, t) for e in ENCODERS for t in TASKS
     ):
         regularizer = REGULARIZERS[number % len(REGULARIZERS)]
-        if regularizer == "noise" and number % 2 and task not in TOKENS:
-            regularizer = "augment"
+        if regularizer == "noise" and number % 2 and task == "many_to_one":
+            regularizer = "augment"  # one target per sequence: the only kind it keeps aligned
         cells.append((encoder, task, regularizer, INITS[number % len(INITS)]))
     return cells
 
@@ -108,6 +106,6 @@ def test_option_trains_and_logs_sane_values(
         assert all(math.isfinite(v) for v in series), key
         if key.rsplit("/", 1)[-1] in FRACTIONS:
             assert all(0.0 <= v <= 1.0 for v in series), (key, series)
-        if key.startswith(("grad_norm", "grad_flow")) or key.endswith("loss"):
+        if key.startswith(("grad_norm", "grad_flow")) or key.endswith(("loss", "per")):
             assert all(v >= 0.0 for v in series), (key, series)
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()

@@ -49,7 +49,9 @@ class GradientFlow:
     def ratio(self) -> float:
         first = self.per_sequence[:, 0]
         last = self.per_sequence[torch.arange(len(self.lengths)), self.lengths - 1]
-        return math.exp(torch.log(first / last).mean().item())
+        tiny = torch.finfo(torch.float64).tiny  # an exact zero (a dead unit) stays finite
+        logs = torch.log(first.double().clamp_min(tiny) / last.double().clamp_min(tiny))
+        return math.exp(logs.mean().item())
 
 
 def gradient_flow(probe: nn.Module, batch: Batch) -> GradientFlow:

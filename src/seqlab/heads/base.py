@@ -23,6 +23,7 @@ class Head(nn.Module):
 
     abstract = True  # not registered itself (seqlab.discovery)
     needs_references = False  # True: `update` wants every acceptable target of each item
+    augmentable = False  # True: its targets survive augmentations that change lengths
 
     def __init__(self, spec: DataSpec, input_size: int, weight: float = 1.0) -> None:
         super().__init__()

@@ -19,6 +19,8 @@ class SequenceHead(ClassesOrValuesHead):
     `pooling` summarises the steps: `last` (the final vector), `mean`, `max` or `attention`.
     """
 
+    augmentable = True  # one target per sequence: cropping or stretching keeps it
+
     def __init__(
         self, spec: DataSpec, input_size: int, weight: float = 1.0, pooling: str = "last"
     ) -> None:

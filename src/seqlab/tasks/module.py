@@ -67,6 +67,8 @@ class SequenceTask(pl.LightningModule):
             self.models.append(member)
         if self.bagging_seed is not None:
             check_averageable(self.models[0])
+        if self.regularization.augment is not None:
+            check_augmentable(self.models[0])
         for penalty in self.regularization.penalties:
             penalty.lambdas(self.models[0])  # a per-module prefix that matches nothing fails here
         self.metrics = nn.ModuleDict({f"{s}_metrics": self.stage_metrics(s) for s in STAGES})
@@ -271,4 +273,15 @@ def check_averageable(model: SequenceModel) -> None:
             raise ValueError(
                 f"ensemble=bagging averages the members' outputs, but head {name!r} "
                 f"({type(head).__name__}) cannot average its outputs"
+            )
+
+
+def check_augmentable(model: SequenceModel) -> None:
+    """Augmentations change lengths and steps; only one-per-sequence targets survive them."""
+    for name, head in model.heads.items():
+        if not head.augmentable:
+            raise ValueError(
+                f"regularizer.augment changes the steps of training sequences, but head "
+                f"{name!r} ({type(head).__name__}) has per-step or sequence targets that would "
+                "no longer line up: use it with many_to_one heads only"
             )
