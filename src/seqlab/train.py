@@ -12,6 +12,7 @@ from seqlab.callbacks.config_snapshot import ConfigSnapshot
 from seqlab.config import register_schemas
 from seqlab.loggers import finish_wandb
 
+OBJECTIVE = "objective"  # metrics key of the value a sweep optimises
 CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 register_schemas()
 
@@ -30,6 +31,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.train:
         trainer.fit(task, datamodule=datamodule, ckpt_path=resume_checkpoint(cfg))
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    objective = sweep_objective(trainer, cfg.task.monitor)
     if cfg.test:
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if not cfg.train and cfg.ckpt_path:
@@ -37,7 +39,21 @@ def train(cfg: DictConfig) -> dict[str, float]:
         trainer.test(task, datamodule=datamodule, ckpt_path=best or None)
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
         report_test_metrics(metrics, best or "last weights")
+    if objective is not None:
+        metrics[OBJECTIVE] = objective
     return metrics
+
+
+def sweep_objective(trainer: pl.Trainer, monitor: str) -> float | None:
+    """The monitored value of the best checkpoint, the weights `test` uses; a sweep that
+    ranked trials by their last epoch would pick trials for a number nobody tested. Without
+    a best checkpoint (no checkpointing, validation never ran): the last logged value."""
+    checkpoint = trainer.checkpoint_callback
+    score = getattr(checkpoint, "best_model_score", None)
+    if score is not None and getattr(checkpoint, "monitor", None) == monitor:
+        return float(score)
+    last = trainer.callback_metrics.get(monitor)
+    return None if last is None else float(last)
 
 
 def resume_checkpoint(cfg: DictConfig) -> str | None:
@@ -66,11 +82,12 @@ def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    """Train, returning the monitored metric (for sweeps); each job ends its own W&B run."""
+    """Train, returning the best checkpoint's monitored value (for sweeps); each job ends
+    its own W&B run."""
     failed = True
     try:
         metrics = train(cfg)
         failed = False
     finally:
         finish_wandb(failed)
-    return metrics.get(cfg.task.monitor)
+    return metrics.get(OBJECTIVE)

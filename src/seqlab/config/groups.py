@@ -19,6 +19,7 @@ from seqlab.callbacks.grad_flow import GradFlow
 from seqlab.callbacks.grad_norms import GradNorms
 from seqlab.callbacks.monitor import MonitorCheck
 from seqlab.callbacks.padding import PaddingFraction
+from seqlab.callbacks.step_budget import StepBudget
 from seqlab.config.signature import schema
 from seqlab.data.datamodule import SequenceDataModule
 from seqlab.discovery import discover
@@ -53,6 +54,9 @@ CALLBACKS = {
     "attention_plot": AttentionPlot,
     "padding_fraction": PaddingFraction,
     "monitor_check": MonitorCheck,
+    "step_budget": StepBudget,
+    "swa": lightning_callbacks.StochasticWeightAveraging,
+    "ema": lightning_callbacks.EMAWeightAveraging,
 }
 LOGGERS = {
     "wandb": wandb_logger,
