@@ -21,6 +21,7 @@ TINY = [
     "logger=none",
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",
+    "callbacks.step_budget.min_steps=0",  # tests train one epoch, not the recipe budget
     "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false",
     "trainer.num_sanity_val_steps=0",

@@ -91,6 +91,7 @@ def test_option_trains_and_logs_sane_values(
             "data.batch_size=8",
             "trainer.accelerator=cpu",
             "trainer.max_epochs=1",
+            "callbacks.step_budget.min_steps=0",
             "trainer.enable_progress_bar=false",
             "trainer.enable_model_summary=false",
             "trainer.log_every_n_steps=1",

@@ -13,6 +13,7 @@ TINY_RUN = [
     "logger=none",
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",
+    "callbacks.step_budget.min_steps=0",  # one epoch, not the recipe budget
     "trainer.limit_train_batches=2",
     "trainer.limit_val_batches=2",
     "trainer.limit_test_batches=2",

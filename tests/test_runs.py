@@ -17,6 +17,7 @@ TINY = [
     "data.num_items=32",
     "data.batch_size=8",
     "trainer.max_epochs=1",
+    "callbacks.step_budget.min_steps=0",  # one epoch, not the recipe budget
     "trainer.log_every_n_steps=1",
     "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false",

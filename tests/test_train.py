@@ -55,6 +55,7 @@ def test_train_script_writes_its_run_directory(tmp_path: Path) -> None:
         "model.hidden_size=8",
         "logger=csv",
         "trainer.max_epochs=1",
+        "callbacks.step_budget.min_steps=0",
         "trainer.accelerator=cpu",
         f"paths.log_dir={tmp_path}",
     ]

@@ -55,7 +55,6 @@ CALLBACKS = {
     "padding_fraction": PaddingFraction,
     "monitor_check": MonitorCheck,
     "step_budget": StepBudget,
-    "swa": lightning_callbacks.StochasticWeightAveraging,
     "ema": lightning_callbacks.EMAWeightAveraging,
 }
 LOGGERS = {
