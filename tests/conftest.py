@@ -35,9 +35,9 @@ TINY_MODEL = {
 
 
 def tiny_model(overrides: tuple[str, ...]) -> list[str]:
-    """The tiny-size overrides of the model that `overrides` selects (lstm by default)."""
+    """The tiny-size overrides of the model that `overrides` selects (crdnn: train.yaml)."""
     chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("model=")]
-    return TINY_MODEL.get(chosen[-1] if chosen else "lstm", ["model.hidden_size=8"])
+    return TINY_MODEL.get(chosen[-1] if chosen else "crdnn", ["model.hidden_size=8"])
 
 
 def compose_config(overrides: list[str], config_name: str = "train") -> DictConfig:

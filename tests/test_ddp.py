@@ -15,6 +15,7 @@ COMMON = [
     "data=synthetic",
     "data.num_items=64",
     "data.batching=sorted",
+    "model=lstm",
     "model.hidden_size=8",
     "logger=none",
     "callbacks=none",

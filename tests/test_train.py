@@ -52,6 +52,7 @@ def test_train_script_writes_its_run_directory(tmp_path: Path) -> None:
         "train.py",
         "data=synthetic",
         "data.num_items=32",
+        "model=lstm",
         "model.hidden_size=8",
         "logger=csv",
         "trainer.max_epochs=1",
