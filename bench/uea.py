@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("bench_uea.json"))
     args = parser.parse_args()
     register_schemas()
+    run_meta = meta(args)  # the commit the runs start from, not the one when JSON is written
 
     results: dict[str, dict[str, dict]] = {}
     for dataset in args.datasets:
@@ -145,7 +146,7 @@ def main() -> None:
                     flush=True,
                 )
             per[model] = summary(runs) | {"seeds": args.seeds}
-        args.json.write_text(json.dumps(meta(args) | {"results": results}, indent=2))
+        args.json.write_text(json.dumps(run_meta | {"results": results}, indent=2))
     print_table(results)
 
 
