@@ -35,9 +35,9 @@ TINY_MODEL = {
 
 
 def tiny_model(overrides: tuple[str, ...]) -> list[str]:
-    """The tiny-size overrides of the model that `overrides` selects (crdnn: train.yaml)."""
+    """The tiny-size overrides of the model that `overrides` selects (lstm by default)."""
     chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("model=")]
-    return TINY_MODEL.get(chosen[-1] if chosen else "crdnn", ["model.hidden_size=8"])
+    return TINY_MODEL.get(chosen[-1] if chosen else "lstm", ["model.hidden_size=8"])
 
 
 def compose_config(overrides: list[str], config_name: str = "train") -> DictConfig:
@@ -48,10 +48,12 @@ def compose_config(overrides: list[str], config_name: str = "train") -> DictConf
 
 @pytest.fixture
 def tiny_config(tmp_path: Path) -> Callable[..., DictConfig]:
-    """Compose the train config on tiny synthetic data, writing under `tmp_path`."""
+    """Compose the train config on tiny synthetic data, writing under `tmp_path`; the model
+    is the LSTM the tests were written for unless an override picks another."""
 
     def make(*overrides: str) -> DictConfig:
-        tiny = [*TINY, *tiny_model(overrides), f"paths.output_dir={tmp_path}"]
+        chosen = [] if any(o.startswith("model=") for o in overrides) else ["model=lstm"]
+        tiny = [*TINY, *chosen, *tiny_model(overrides), f"paths.output_dir={tmp_path}"]
         return compose_config([*tiny, *overrides])
 
     return make
