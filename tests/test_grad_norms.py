@@ -41,6 +41,7 @@ def test_layer_norms_add_up_to_the_total_norm() -> None:
     assert set(norms) == {"0.l0", "0.l1", "total"}
     assert math.sqrt(sum(v * v for v in layers)) == pytest.approx(norms["total"], rel=1e-5)
 
+
 # the task's layers: the encoder's two LSTM layers and the head's output layer
 LAYERS = [
     "grad_norm/models.0.encoder.rnn.l0",
