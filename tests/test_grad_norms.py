@@ -44,9 +44,9 @@ def test_layer_norms_add_up_to_the_total_norm() -> None:
 
 # the task's layers: the encoder's two LSTM layers and the head's output layer
 LAYERS = [
-    "grad_norm/models.0.encoder.rnn.l0",
-    "grad_norm/models.0.encoder.rnn.l1",
-    "grad_norm/models.0.heads.main.out",
+    "grad_norm/encoder.rnn.l0",
+    "grad_norm/encoder.rnn.l1",
+    "grad_norm/heads.main.out",
 ]
 LAYERLESS = ("grad_norm/total",)  # total and total_clipped
 
