@@ -11,6 +11,7 @@ from omegaconf.errors import ValidationError
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.collate import pad_collate
+from seqlab.data.spec import DataSpec
 from seqlab.eval import evaluate
 from seqlab.tasks.bagging import bootstrap_weight, bootstrap_weights, member_models
 from seqlab.tasks.module import SequenceTask
@@ -79,6 +80,25 @@ def test_ensemble_prediction_is_the_mean_of_member_probabilities(tiny_config) ->
     assert not torch.allclose(
         combined.softmax(-1), torch.stack([m.log() for m in members]).mean(0).softmax(-1)
     )  # not the mean of the logits
+
+
+def test_a_regression_ensemble_predicts_the_mean_of_member_values() -> None:
+    spec = DataSpec(input_size=4, target_size=1)
+    task = SequenceTask(
+        spec,
+        model={"_target_": "seqlab.models.rnn.RecurrentEncoder", "cell": "gru", "hidden_size": 6},
+        heads={"main": {"_target_": "seqlab.heads.sequence.SequenceHead", "weight": 1.0}},
+        regularizer={},
+        init={"scheme": "default"},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        ensemble={"kind": "bagging", "members": 3, "seed": 0},
+    ).eval()
+    batch = pad_collate([(torch.randn(n, 4), torch.randn(()), i) for i, n in enumerate((3, 9))])
+    with torch.no_grad():
+        members = [member(batch)["main"] for member in task.models]
+        combined = task(batch)["main"]
+    assert combined.shape == (2, 1) and not torch.allclose(members[0], members[1])
+    torch.testing.assert_close(combined, torch.stack(members).mean(0))
 
 
 def test_ensemble_gives_the_same_prediction_alone_and_batched(tiny_config) -> None:
