@@ -102,12 +102,11 @@ def test_dropout_and_noise_are_deterministic_at_eval(tiny_config, mode: str) -> 
     datamodule = build_datamodule(cfg)
     task = build_task(cfg, datamodule).eval()
     batch = pad_collate([(torch.randn(n, 4), torch.tensor(0), i) for i, n in enumerate((3, 8))])
-    reg, model = task.regularization, task.model
+    model = task.model
 
     def regularized() -> torch.Tensor:
-        """The head's outputs through the regularizers (as training computes them)."""
-        encoded = model.encode(batch, reg.perturb_inputs, reg.perturb_outputs)
-        return model.heads["main"](encoded, batch)
+        """The head's outputs through the model's perturbations (as training computes them)."""
+        return model.heads["main"](model.encode(batch), batch)
 
     with torch.no_grad():
         torch.testing.assert_close(task(batch)["main"], task(batch)["main"])

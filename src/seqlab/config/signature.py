@@ -38,6 +38,8 @@ def schema(
     for key, value in (extra or {}).items():
         fields.append((key, type(value), dataclasses.field(default=value)))
     for parameter, annotation in keyword_parameters(target, set(skip)):
+        if foreign_settings(parameter.default):
+            continue  # a library's settings object (e.g. a theme): left at its own default
         fields.append((parameter.name, checked_type(annotation), default_of(parameter)))
     return dataclasses.make_dataclass(f"{target.__name__}Schema", fields)
 
@@ -110,7 +112,10 @@ def default_of(parameter: inspect.Parameter) -> dataclasses.Field:
     if isinstance(value, (list, dict)):
         return dataclasses.field(default_factory=lambda value=value: type(value)(value))
     if dataclasses.is_dataclass(value):
-        if not type(value).__module__.startswith("seqlab."):
-            return dataclasses.field(default=None)  # a library's settings object: its own default
         return dataclasses.field(default_factory=lambda value=value: value)
     return dataclasses.field(default=value)
+
+
+def foreign_settings(value: object) -> bool:
+    """A dataclass instance from another library: not a value a config can state."""
+    return dataclasses.is_dataclass(value) and not type(value).__module__.startswith("seqlab.")

@@ -60,9 +60,7 @@ class SequenceTask(pl.LightningModule):
         configs = member_models(model, members, ensemble.get("models") or [])
         self.models = nn.ModuleList()
         for config in configs:
-            member = build_model(
-                spec, config, heads, embedding_dim, self.regularization.layer_dropout
-            )
+            member = build_model(spec, config, heads, embedding_dim, self.regularization)
             initialize(member, **init)
             self.models.append(member)
         if self.bagging_seed is not None:
@@ -114,7 +112,7 @@ class SequenceTask(pl.LightningModule):
         reg = self.regularization
         data_loss = torch.zeros((), device=self.device)
         for number, model in enumerate(self.models):
-            encoded = model.encode(batch, reg.perturb_inputs, reg.perturb_outputs)
+            encoded = model.encode(batch)
             weights = None
             if self.bagging_seed is not None:
                 weights = bootstrap_weights(self.bagging_seed, batch.indices, number)
