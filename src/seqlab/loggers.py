@@ -2,11 +2,18 @@
 
 import netrc
 import os
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
 from urllib.parse import urlparse
 
 from pytorch_lightning.loggers import WandbLogger
-from pytorch_lightning.utilities import rank_zero_info
+from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
+
+RUN_ID_FILE = "wandb_run_id"
 
 
 def wandb_api_key_configured() -> bool:
@@ -32,7 +39,9 @@ def wandb_logger(
     """A W&B logger that runs offline unless an API key is configured (or `offline` says).
 
     Offline, wandb's own console chatter is silenced and one line says where the run goes;
-    online, `init_timeout` bounds the wait for the server so a dead network fails, not hangs.
+    online, the run starts here, within `init_timeout` seconds in all (wandb's own setting
+    bounds only one of its waits), so a dead network fails, not hangs. The run id is kept in
+    `save_dir`, so a resumed training continues the same W&B run.
     """
     import wandb
 
@@ -52,9 +61,44 @@ def wandb_logger(
         group=group,
         tags=list(tags or []),
         settings=settings,
+        id=run_id(Path(save_dir), wandb.util.generate_id),
     )
     logger._wandb_init.pop("anonymous", None)  # Lightning passes it; wandb warns it is obsolete
+    if not offline:
+        with deadline(init_timeout, "logger.wandb.init_timeout"):
+            _ = logger.experiment
     return logger
+
+
+def run_id(save_dir: Path, new_id: Callable[[], str]) -> str:
+    """The W&B run id stored in `save_dir` (written by rank zero on first use)."""
+    path = save_dir / RUN_ID_FILE
+    if path.is_file():
+        return path.read_text().strip()
+    value = new_id()
+    if rank_zero_only.rank == 0:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(value + "\n")
+    return value
+
+
+@contextmanager
+def deadline(seconds: float, setting: str) -> Iterator[None]:
+    """Raise TimeoutError naming `setting` if the block runs longer than `seconds`."""
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(
+            f"W&B did not start within {setting}={seconds:g} s (no network or server?); "
+            "raise the timeout, or run offline with logger.wandb.offline=true"
+        )
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def finish_wandb(failed: bool) -> None:

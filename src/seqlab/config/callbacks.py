@@ -10,9 +10,16 @@ class ModelCheckpointConfig:
     filename: str = "epoch_{epoch:03d}"
     monitor: str = "${task.monitor}"
     mode: str = "${task.monitor_mode}"
-    save_last: bool = True
+    save_last: bool = False
     save_top_k: int = 1
     auto_insert_metric_name: bool = False
+
+
+@dataclass
+class LastCheckpointConfig:
+    _target_: str = "seqlab.callbacks.checkpointing.LastCheckpoint"
+    dirpath: str = "${paths.output_dir}/checkpoints"
+    every_n_train_steps: int = 0
 
 
 @dataclass
@@ -67,6 +74,7 @@ class PaddingFractionConfig:
 @dataclass
 class CallbacksConfig:
     model_checkpoint: ModelCheckpointConfig | None = None
+    last_checkpoint: LastCheckpointConfig | None = None
     early_stopping: EarlyStoppingConfig | None = None
     lr_monitor: LearningRateMonitorConfig | None = None
     rich_progress_bar: RichProgressBarConfig | None = None

@@ -1,6 +1,7 @@
 """Schema of the `logger` group: one optional field per logger, so several compose."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -20,6 +21,7 @@ class CSVConfig:
     _target_: str = "pytorch_lightning.loggers.CSVLogger"
     save_dir: str = "${paths.output_dir}"
     name: str = "csv"
+    version: Any = 0
 
 
 @dataclass
@@ -27,6 +29,7 @@ class TensorBoardConfig:
     _target_: str = "pytorch_lightning.loggers.TensorBoardLogger"
     save_dir: str = "${paths.output_dir}"
     name: str = "tensorboard"
+    version: Any = 0
     default_hp_metric: bool = False
 
 
