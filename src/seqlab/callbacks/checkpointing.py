@@ -43,6 +43,8 @@ class LastCheckpoint(Checkpoint):
         stopping = trainer.received_sigterm and trainer.world_size == 1
         if (due or stopping) and step != self._saved_step:
             self.save(trainer)
+        if stopping:
+            rank_zero_info(f"Stopped by a signal after step {step}: saved {self.path}")
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.save(trainer)
@@ -63,5 +65,7 @@ class LastCheckpoint(Checkpoint):
     def save(self, trainer: pl.Trainer) -> None:
         if trainer.fast_dev_run or trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
             return
+        for logger in trainer.loggers:
+            logger.save()  # metrics up to this state reach the disk with it (CSV buffers them)
         trainer.save_checkpoint(self.path)
         self._saved_step = trainer.global_step

@@ -1,0 +1,59 @@
+"""`python tests/crash_train.py POINT N train-overrides...`: train.py that crashes on purpose.
+
+POINT is where this process is killed (SIGKILL, nothing can be saved) or stopped:
+- `step`: right after optimizer step N, before any checkpoint of that step is written;
+- `epoch`: at the start of epoch N, after everything of epoch N - 1 was saved;
+- `write`: during the N-th checkpoint write, with half of the file's bytes written;
+- `sigterm`: SIGTERM after optimizer step N (a clean stop that must save last.ckpt).
+"""
+
+import io
+import os
+import signal
+import sys
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+import seqlab.train
+
+POINT, AT = sys.argv.pop(1), int(sys.argv.pop(1))
+
+
+class Crash(pl.Callback):
+    """Kills or signals this process at the chosen step or epoch."""
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.global_step == AT and POINT in ("step", "sigterm"):
+            os.kill(os.getpid(), signal.SIGKILL if POINT == "step" else signal.SIGTERM)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, *args: Any) -> None:
+        if trainer.current_epoch == AT and POINT == "epoch":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def half_written_save(original: Any) -> Any:
+    """`torch.save` that, on its AT-th call, writes half the bytes and dies."""
+    calls = 0
+
+    def save(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls < AT:
+            return original(obj, file, *args, **kwargs)
+        buffer = io.BytesIO()
+        original(obj, buffer, *args, **kwargs)
+        file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        file.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    return save
+
+
+if __name__ == "__main__":
+    build_callbacks = seqlab.train.build_callbacks
+    seqlab.train.build_callbacks = lambda cfg, loggers: [*build_callbacks(cfg, loggers), Crash()]
+    if POINT == "write":
+        torch.save = half_written_save(torch.save)
+    seqlab.train.main()
