@@ -1,5 +1,6 @@
 """Experiment loggers that work with no network and no account."""
 
+import csv
 import netrc
 import os
 import signal
@@ -10,7 +11,9 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlparse
 
-from pytorch_lightning.loggers import WandbLogger
+from lightning_fabric.loggers.logger import rank_zero_experiment
+from pytorch_lightning.loggers import CSVLogger, WandbLogger
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.utilities import rank_zero_info, rank_zero_only
 
 RUN_ID_FILE = "wandb_run_id"
@@ -25,6 +28,28 @@ def wandb_api_key_configured() -> bool:
         return netrc.netrc().authenticators(host) is not None
     except (FileNotFoundError, netrc.NetrcParseError):
         return False
+
+
+class ResumableCSVLogger(CSVLogger):
+    """Lightning's CSV logger, except that a resumed run appends to its version's
+    `metrics.csv`: Lightning's writer deletes the rows an earlier process wrote."""
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> ExperimentWriter:
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = AppendingWriter(log_dir=self.log_dir)
+        return self._experiment
+
+
+class AppendingWriter(ExperimentWriter):
+    """Starts from the existing file's columns instead of deleting the file."""
+
+    def _check_log_dir_exists(self) -> None:
+        if os.path.isfile(self.metrics_file_path):
+            with open(self.metrics_file_path, newline="") as file:
+                self.metrics_keys = sorted(next(csv.reader(file), []))
 
 
 def wandb_logger(

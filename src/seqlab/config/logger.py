@@ -18,7 +18,7 @@ class WandbConfig:
 
 @dataclass
 class CSVConfig:
-    _target_: str = "pytorch_lightning.loggers.CSVLogger"
+    _target_: str = "seqlab.loggers.ResumableCSVLogger"
     save_dir: str = "${paths.output_dir}"
     name: str = "csv"
     version: Any = 0
