@@ -5,7 +5,8 @@ import netrc
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -86,7 +87,7 @@ def wandb_logger(
         group=group,
         tags=list(tags or []),
         settings=settings,
-        id=run_id(Path(save_dir), wandb.util.generate_id),
+        id=run_id(Path(save_dir)),
     )
     logger._wandb_init.pop("anonymous", None)  # Lightning passes it; wandb warns it is obsolete
     if not offline:
@@ -95,12 +96,12 @@ def wandb_logger(
     return logger
 
 
-def run_id(save_dir: Path, new_id: Callable[[], str]) -> str:
-    """The W&B run id stored in `save_dir` (written by rank zero on first use)."""
+def run_id(save_dir: Path) -> str:
+    """The W&B run id stored in `save_dir` (a new one written by rank zero on first use)."""
     path = save_dir / RUN_ID_FILE
     if path.is_file():
         return path.read_text().strip()
-    value = new_id()
+    value = uuid.uuid4().hex[:12]
     if rank_zero_only.rank == 0:
         save_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(value + "\n")
