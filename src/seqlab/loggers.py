@@ -78,7 +78,7 @@ def wandb_logger(
             f"W&B: offline run under {save_dir}/wandb (no API key configured or "
             f"logger.wandb.offline=true); upload it later with `wandb sync {save_dir}/wandb`."
         )
-    settings = wandb.Settings(init_timeout=init_timeout, silent=offline)
+    settings = wandb.Settings(init_timeout=init_timeout, login_timeout=init_timeout, silent=offline)
     logger = WandbLogger(
         project=project,
         save_dir=save_dir,
@@ -110,21 +110,31 @@ def run_id(save_dir: Path) -> str:
 
 @contextmanager
 def deadline(seconds: float, setting: str) -> Iterator[None]:
-    """Raise TimeoutError naming `setting` if the block runs longer than `seconds`."""
+    """Raise TimeoutError naming `setting` once the block has run `seconds`.
+
+    The error repeats every 0.2 s until it leaves the block: wandb catches exceptions in some
+    of its waits and carries on, so a single one may be swallowed.
+    """
+    error = TimeoutError(
+        f"W&B did not start within {setting}={seconds:g} s (no network or server?); "
+        "raise the timeout, or run offline with logger.wandb.offline=true"
+    )
+    expired = False
 
     def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(
-            f"W&B did not start within {setting}={seconds:g} s (no network or server?); "
-            "raise the timeout, or run offline with logger.wandb.offline=true"
-        )
+        nonlocal expired
+        expired = True
+        raise error
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if expired:
+        raise error
 
 
 def finish_wandb(failed: bool) -> None:
