@@ -82,3 +82,9 @@ def test_a_finished_run_reports_instead_of_training(tmp_path: Path, caplog) -> N
     rows = metrics_csv.read_text().splitlines()
     assert set(written.decode().splitlines()[1:]) <= set(rows), "the first epoch's rows are kept"
     assert [p.name for p in (tmp_path / "csv").iterdir()] == ["version_0"]
+
+
+def test_a_fit_ending_inside_an_epoch_saves_its_last_step(tmp_path: Path) -> None:
+    """max_steps inside the first epoch: no validation ran, early stopping has no metric yet."""
+    train(config(tmp_path, "logger=csv", "trainer.max_steps=3"))
+    assert read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["global_step"] == 3

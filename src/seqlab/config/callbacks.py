@@ -29,6 +29,7 @@ class EarlyStoppingConfig:
     mode: str = "${task.monitor_mode}"
     patience: int = 20
     min_delta: float = 0.0
+    strict: bool = False
 
 
 @dataclass
