@@ -5,6 +5,7 @@ import netrc
 import os
 import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,8 +114,12 @@ def deadline(seconds: float, setting: str) -> Iterator[None]:
     """Raise TimeoutError naming `setting` once the block has run `seconds`.
 
     The error repeats every 0.2 s until it leaves the block: wandb catches exceptions in some
-    of its waits and carries on, so a single one may be swallowed.
+    of its waits and carries on, so a single one may be swallowed. Signals reach only the
+    main thread; elsewhere the block runs unbounded.
     """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     error = TimeoutError(
         f"W&B did not start within {setting}={seconds:g} s (no network or server?); "
         "raise the timeout, or run offline with logger.wandb.offline=true"

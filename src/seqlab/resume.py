@@ -10,8 +10,8 @@ from pytorch_lightning.utilities import rank_zero_info, rank_zero_warn
 from seqlab.callbacks.config_snapshot import CHECKPOINT_KEY
 from seqlab.checkpoints import TEMP_SUFFIX, CheckpointError, read_checkpoint
 
-# What a checkpoint's weights and optimizer state were built for; all else may change.
-SAME_KEYS = ("model", "task", "ensemble", "data._target_")
+# What a checkpoint's weights were built for; all else (optimizer, epochs, ...) may change.
+SAME_KEYS = ("model", "ensemble", "task._target_", "data._target_")
 
 
 def resume_checkpoint(cfg: DictConfig) -> str | None:
@@ -47,7 +47,7 @@ def resume_checkpoint(cfg: DictConfig) -> str | None:
 
 
 def check_same_config(checkpoint: dict[str, Any], cfg: DictConfig, path: str | Path) -> None:
-    """Raise when the checkpoint was trained with another model, task or data source."""
+    """Raise when the checkpoint was trained with another model, ensemble, task or data source."""
     stored = OmegaConf.create(checkpoint[CHECKPOINT_KEY])
     differences = []
     for key in SAME_KEYS:
