@@ -1,5 +1,6 @@
-"""One training, one run: Ctrl-C saves and resumes exactly into the same CSV version and W&B
-run; a finished run directory reports its result instead of training again."""
+"""A run's life in one directory (in-process): Ctrl-C saves and resumes exactly into the same
+CSV version and W&B run; a finished run reports instead of training again; a NaN loss names
+its step and leaves the last good state; the same seed gives the same run."""
 
 import json
 import os
@@ -88,3 +89,31 @@ def test_a_fit_ending_inside_an_epoch_saves_its_last_step(tmp_path: Path) -> Non
     """max_steps inside the first epoch: no validation ran, early stopping has no metric yet."""
     train(config(tmp_path, "logger=csv", "trainer.max_steps=3"))
     assert read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["global_step"] == 3
+
+
+class PoisonAt(pl.Callback):
+    """Sets a weight to NaN before optimizer step `step`, as a diverging run would."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *a) -> None:
+        if trainer.global_step == self.step:
+            next(pl_module.parameters()).data.fill_(float("nan"))
+
+
+def test_a_nan_loss_names_the_step_and_keeps_the_last_good_state(tmp_path, monkeypatch) -> None:
+    build = seqlab.train.build_callbacks
+    monkeypatch.setattr(seqlab.train, "build_callbacks", lambda *a: [*build(*a), PoisonAt(2)])
+    cfg = config(tmp_path, "logger=csv", "callbacks.last_checkpoint.every_n_train_steps=1")
+    with pytest.raises(FloatingPointError, match="training loss is nan .* at epoch 0, step 2"):
+        train(cfg)
+    assert read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["global_step"] == 2
+
+
+def test_the_same_seed_gives_the_same_run_bit_for_bit(tmp_path: Path) -> None:
+    runs = [tmp_path / "a", tmp_path / "b"]
+    first, second = (train(config(d, "logger=csv")) for d in runs)
+    assert first == second
+    ours, theirs = (weights(d) for d in runs)
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
