@@ -1,16 +1,18 @@
-"""`python tests/crash_train.py POINT N train-overrides...`: train.py that crashes on purpose.
+"""`CRASH_AT=POINT:N python tests/crash_train.py train-overrides...`: train.py that crashes on
+purpose (an environment variable, so DDP worker processes, started with the same command
+line, see it too).
 
 POINT is where this process is killed (SIGKILL, nothing can be saved) or stopped:
 - `step`: right after optimizer step N, before any checkpoint of that step is written;
 - `epoch`: at the start of epoch N, after everything of epoch N - 1 was saved;
 - `write`: during the N-th checkpoint write, with half of the file's bytes written;
-- `sigterm`: SIGTERM after optimizer step N (a clean stop that must save last.ckpt).
+- `sigterm`: SIGTERM to rank 0 after optimizer step N, as `kill <pid>` does (a clean stop
+  that must save last.ckpt).
 """
 
 import io
 import os
 import signal
-import sys
 from typing import Any
 
 import pytorch_lightning as pl
@@ -18,15 +20,17 @@ import torch
 
 import seqlab.train
 
-POINT, AT = sys.argv.pop(1), int(sys.argv.pop(1))
+POINT, AT = os.environ["CRASH_AT"].split(":")[0], int(os.environ["CRASH_AT"].split(":")[1])
 
 
 class Crash(pl.Callback):
     """Kills or signals this process at the chosen step or epoch."""
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
-        if trainer.global_step == AT and POINT in ("step", "sigterm"):
-            os.kill(os.getpid(), signal.SIGKILL if POINT == "step" else signal.SIGTERM)
+        if trainer.global_step == AT and POINT == "step":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if trainer.global_step == AT and POINT == "sigterm" and trainer.global_rank == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *args: Any) -> None:
         if trainer.current_epoch == AT and POINT == "epoch":

@@ -29,10 +29,12 @@ RUN = [
 
 
 def run(run_dir: Path, *crash: str) -> subprocess.CompletedProcess:
-    """train.py (or tests/crash_train.py POINT N) on `run_dir`, with the default callbacks."""
+    """train.py (or tests/crash_train.py at POINT, N) on `run_dir`, with the default callbacks."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SLURM_"))}
     env |= {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"}
-    script = ["tests/crash_train.py", *crash] if crash else ["train.py"]
+    if crash:
+        env["CRASH_AT"] = ":".join(crash)
+    script = ["tests/crash_train.py"] if crash else ["train.py"]
     command = [sys.executable, *script, *RUN, f"hydra.run.dir={run_dir}"]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 

@@ -10,7 +10,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from seqlab.build import build_callbacks, build_datamodule, build_loggers, build_task, build_trainer
 from seqlab.callbacks.config_snapshot import ConfigSnapshot
-from seqlab.callbacks.interrupt import SigintAsSigterm
+from seqlab.callbacks.interrupt import StopOnSignal
 from seqlab.checkpoints import use_atomic_checkpoints
 from seqlab.config import register_schemas
 from seqlab.finished import finished_metrics, mark_finished
@@ -35,7 +35,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     task = build_task(cfg, datamodule)
     resume = resume_checkpoint(cfg) if cfg.train else None
     loggers = build_loggers(cfg)
-    interrupt = SigintAsSigterm()
+    interrupt = StopOnSignal()
     callbacks = [*build_callbacks(cfg, loggers), ConfigSnapshot(cfg), interrupt]
     trainer = build_trainer(cfg, callbacks, loggers)
     use_atomic_checkpoints(trainer)

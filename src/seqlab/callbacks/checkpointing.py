@@ -15,7 +15,7 @@ LAST = "last.ckpt"
 class LastCheckpoint(Checkpoint):
     """Rewrite `<dirpath>/last.ckpt` at the end of every training epoch, every
     `every_n_train_steps` optimizer steps (0: never mid-epoch), at the end of fit and when
-    SIGTERM (or Ctrl-C, see `SigintAsSigterm`) stops training.
+    SIGTERM or Ctrl-C stops training (see `StopOnSignal`).
 
     Lightning's ModelCheckpoint rewrites `last` only where it also saves a top-k checkpoint,
     so a run whose metric stops improving resumes from a stale epoch; this callback does not
@@ -36,15 +36,16 @@ class LastCheckpoint(Checkpoint):
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any, **kwargs: Any
     ) -> None:
+        """Save when due, or stop with a save once any rank got SIGTERM: the ranks decide
+        together (a collective under DDP), as a signal reaches them at different moments."""
         step = trainer.global_step
         due = self.every_n_train_steps > 0 and step % self.every_n_train_steps == 0
-        # Lightning stops a single process right after this hook on SIGTERM; under DDP the
-        # ranks agree at the next step and `on_exception` saves.
-        stopping = trainer.received_sigterm and trainer.world_size == 1
+        stopping = trainer.strategy.reduce_boolean_decision(trainer.received_sigterm, all=False)
         if (due or stopping) and step != self._saved_step:
             self.save(trainer)
         if stopping:
             rank_zero_info(f"Stopped by a signal after step {step}: saved {self.path}")
+            raise SIGTERMException
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.save(trainer)
@@ -56,9 +57,12 @@ class LastCheckpoint(Checkpoint):
     def on_exception(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
     ) -> None:
-        """On SIGTERM only: any other exception may have struck inside a step, leaving a
-        state that no uninterrupted run ever had."""
-        if isinstance(exception, SIGTERMException) and trainer.global_step != self._saved_step:
+        """SIGTERM outside a training step (validation) in a single process. Any other
+        exception may have struck inside a step, leaving a state no uninterrupted run had;
+        under DDP the ranks may stop at different points, where a save would deadlock."""
+        if trainer.world_size > 1 or not isinstance(exception, SIGTERMException):
+            return
+        if trainer.global_step != self._saved_step:
             self.save(trainer)
             rank_zero_info(f"Stopped by a signal at step {trainer.global_step}: saved {self.path}")
 
