@@ -72,7 +72,7 @@ def test_a_finished_run_reports_instead_of_training(tmp_path: Path, caplog) -> N
     steps = json.loads((tmp_path / "finished.json").read_text())["global_step"]
 
     assert train(config(tmp_path, "logger=csv", "trainer.max_epochs=1")) == first
-    assert f"this run already finished (epoch 1, step {steps})" in caplog.text
+    assert f"this run already finished (epochs: 1, steps: {steps})" in caplog.text
     assert metrics_csv.read_bytes() == written
     assert (tmp_path / "checkpoints" / "last.ckpt").stat().st_mtime_ns == saved.st_mtime_ns
 

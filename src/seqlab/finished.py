@@ -33,8 +33,8 @@ def finished_metrics(cfg: DictConfig) -> dict[str, float] | None:
         return None
     shown = ", ".join(f"{k}={v:.4f}" for k, v in sorted(record["metrics"].items()))
     rank_zero_info(
-        f"{marker}: this run already finished (epoch {record['epoch']}, step "
-        f"{record['global_step']}): {shown}. Nothing to do; to train on, raise "
+        f"{marker}: this run already finished (epochs: {record['epoch']}, "
+        f"steps: {record['global_step']}): {shown}. Nothing to do; to train on, raise "
         f"trainer.max_epochs above {record['max_epochs']} and run the same directory again."
     )
     return record["metrics"]

@@ -24,8 +24,8 @@ register_schemas()
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit and test the configured task; returns the final metrics (for sweeps and tests).
 
-    A finished run directory only reports its metrics; a signal during fit or test exits
-    with status 128 + signal number once `last.ckpt` is saved.
+    A finished run directory only reports its metrics. SIGTERM or Ctrl-C exits with status
+    128 + signal number, during fit once `last.ckpt` is saved.
     """
     finished = finished_metrics(cfg)
     if finished is not None:
