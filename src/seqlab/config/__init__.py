@@ -9,9 +9,11 @@ or, for groups typed once for all options, through `entry.TrainConfig`.
 from hydra.core.config_store import ConfigStore
 
 from seqlab.config.data import (
+    AddingDataConfig,
     CMUDictG2PDataConfig,
     CmudictLMDataConfig,
     CMUDictMultitaskDataConfig,
+    CopyMemoryDataConfig,
     ForecastDataConfig,
     SyntheticDataConfig,
     SyntheticMultitaskDataConfig,
@@ -38,6 +40,8 @@ SCHEMAS = {
         "cmudict_g2p": CMUDictG2PDataConfig,
         "synthetic_multitask": SyntheticMultitaskDataConfig,
         "cmudict_multitask": CMUDictMultitaskDataConfig,
+        "adding": AddingDataConfig,
+        "copy_memory": CopyMemoryDataConfig,
     },
     "schema/model": {
         "recurrent": RecurrentModelConfig,

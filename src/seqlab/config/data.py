@@ -89,3 +89,20 @@ class SyntheticMultitaskDataConfig(DataConfig):
 @dataclass
 class CMUDictMultitaskDataConfig(CMUDictG2PDataConfig):
     _target_: str = "seqlab.data.sources.cmudict_multitask.CMUDictMultitaskDataModule"
+
+
+@dataclass
+class AddingDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.adding.AddingDataModule"
+    length: int = 100
+    min_length: int | None = None
+    num_items: int = 4096
+
+
+@dataclass
+class CopyMemoryDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.copy_memory.CopyMemoryDataModule"
+    length: int = 50
+    num_symbols: int = 8
+    num_recall: int = 10
+    num_items: int = 4096
