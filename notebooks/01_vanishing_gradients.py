@@ -29,6 +29,8 @@ from labkit import SMALL, built, config, last_checkpoint, metric_by_step, pick, 
 
 from seqlab.callbacks.grad_flow import gradient_flow
 
+# seqlab's callbacks pick matplotlib's file-only backend (for servers): draw inline again
+# %matplotlib inline
 torch.manual_seed(0)
 print("size:", "small" if SMALL else "full")
 

@@ -22,7 +22,7 @@ def test_notebook_runs_and_draws_its_figures(
 ) -> None:
     monkeypatch.setenv("SEQLAB_LAB_SIZE", "small")
     monkeypatch.setenv("SEQLAB_LAB_OUT", str(tmp_path))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     pythonpath = [str(NOTEBOOKS), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, pythonpath)))
     notebook = jupytext.read(source)
