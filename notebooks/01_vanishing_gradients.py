@@ -182,14 +182,16 @@ plt.show()
 # %% [markdown]
 # **What to look for.** Each curve is $\|\partial L/\partial h_t\|$ on a log scale; the right
 # end is the step the loss reads. A curve that falls by many decades towards $t = 0$ means the
-# first steps cannot be learnt from: the plain RNN with torch's default init (and glorot) falls
-# fastest, the gated cells (LSTM, GRU) fall more slowly because their additive state update
-# has Jacobian factors near 1 when the gates stay open. Orthogonal recurrent weights keep the
-# factor near 1 for longer. U[-0.3, 0.3] depends on the width: on 64 units (full size) its
-# recurrent matrix has a spectral radius above 1 and the curve is nearly flat, at the edge of
-# explosion; on 16 units (small size) it vanishes like the others. Li-GRU's curve is measured
-# at its inputs $x_t$, so compare its slope, not its level. Training reshapes the curves:
-# compare how far back each trained model still passes a gradient.
+# first steps cannot be learnt from. At initialisation the plain RNN falls fastest and the gated
+# cells (LSTM, GRU) more slowly: their additive state update has Jacobian factors near 1 while
+# the gates stay open. On the right, glorot and orthogonal fall alike: orthogonal recurrent
+# weights have every singular value 1, but the tanh derivatives $(1 - h^2)$ still shrink each
+# factor. U[-0.3, 0.3] depends on the width: on 64 units (full size) its recurrent matrix has
+# a spectral radius above 1 and the curve is nearly flat, at the edge of explosion; on 16 units
+# (small size) it vanishes like the others. Li-GRU's curve is measured at its inputs $x_t$, so
+# compare its slope, not its level. Training reshapes the curves: compare how far back each
+# trained model still passes a gradient. (This data lets a model answer from its last steps
+# alone, so training need not open a long path; the adding problem forces it to.)
 
 # %% [markdown]
 # ## 4. An exploding case, and gradient clipping
@@ -245,10 +247,13 @@ plt.show()
 
 # %% [markdown]
 # **What to look for.** The initial ratio $|\partial L/\partial h_0| / |\partial L/\partial h_T|$
-# is far above 1: an exploding net. Without clipping the first SGD steps use gradients of norm
-# $10^4$-$10^5$ (left and middle panels coincide), so the weights jump to wherever those steps
-# send them, typically into saturated units where the gradient then is small: the net has
-# "escaped" by forgetting its initialisation. With clipping every step uses a gradient of norm
-# at most 1 (middle panel, flat at 1) although the raw gradient stays large: training moves
-# steadily but slowly through the exploding region. Clipping cures the size of the *step*, not
-# the cause (the Jacobian product); gating and initialisation address the cause.
+# is far above 1: an exploding net. Without clipping the first SGD step uses the full exploding
+# gradient (left and middle panels coincide), so the weights jump to wherever that one step
+# sends them: here into saturated units where the gradient is small and training can go on,
+# but another seed or learning rate can land anywhere (the ReLU version overflowed to NaN).
+# With clipping every step uses a gradient of norm at most 1 (middle panel, flat at 1), so no
+# single step can wreck the weights, but the raw gradient stays huge (left): the net remains
+# in the exploding region, where steps of length `lr x 1` make slow progress (right). Clipping
+# bounds the size of the *step*, not the cause (the product of Jacobians); initialisation and
+# gating address the cause. Compare the training losses before drawing a conclusion from one
+# run.

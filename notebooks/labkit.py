@@ -38,6 +38,10 @@ QUIET = [
     "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false",
     "callbacks.grad_flow=null",
+    # "best" = latest step: Lightning 2.6 updates last.ckpt only when it saves a new best
+    # checkpoint, and the lab wants the weights training ended with (`last_checkpoint`)
+    "callbacks.model_checkpoint.monitor=step",
+    "callbacks.model_checkpoint.mode=max",
 ]
 
 
@@ -91,6 +95,7 @@ def built(cfg: DictConfig, weights: str | None = None):
 
 
 def last_checkpoint(cfg: DictConfig) -> str:
+    """The weights the run ended with."""
     return str(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
 
 
