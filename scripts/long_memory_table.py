@@ -23,8 +23,14 @@ from seqlab.config import register_schemas
 from seqlab.data.sources.copy_memory import recall_accuracy
 from seqlab.train import CONFIG_DIR, train
 
-METRIC = {"adding": "test/mse", "copy_memory": "test/recall_acc"}
-BASELINE = {"adding": "test/mse_baseline", "copy_memory": "test/recall_acc_baseline"}
+# (metric, its baseline) per task, one table each
+TABLES = {
+    "adding": [("test/mse", "test/mse_baseline")],
+    "copy_memory": [
+        ("test/recall_acc", "test/recall_acc_baseline"),
+        ("test/ce", "test/ce_baseline"),
+    ],
+}
 QUIET = ["logger=csv", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
 QUIET += ["callbacks.grad_flow=null", "callbacks.grad_norms=null", "callbacks.early_stopping=null"]
 
@@ -75,18 +81,18 @@ def run(task: str, run_overrides: list[str], out: Path, name: str) -> dict:
     return result
 
 
-def table(rows: list[dict], task: str) -> str:
-    """Rows model + init, columns T: mean +/- std of the task's metric over seeds."""
+def table(rows: list[dict], task: str, metric: str, baseline: str) -> str:
+    """Rows model + init (in run order), columns T: mean +/- std of `metric` over seeds."""
     cells: dict[tuple, list[float]] = defaultdict(list)
     baselines: dict[int, list[float]] = defaultdict(list)
     for row in rows:
         if row["task"] == task:
-            cells[row["model"], row["init"], row["length"]].append(row[METRIC[task]])
-            baselines[row["length"]].append(row[BASELINE[task]])
+            cells[row["model"], row["init"], row["length"]].append(row[metric])
+            baselines[row["length"]].append(row[baseline])
     lengths = sorted(baselines)
-    lines = [f"| {task}: {METRIC[task]} | " + " | ".join(f"T={t}" for t in lengths) + " |"]
+    lines = [f"| {task}: {metric} | " + " | ".join(f"T={t}" for t in lengths) + " |"]
     lines.append("|---" * (len(lengths) + 1) + "|")
-    for model, init in sorted({key[:2] for key in cells}):
+    for model, init in dict.fromkeys(key[:2] for key in cells):
         values = [cells.get((model, init, t), []) for t in lengths]
         lines.append(f"| `model={model} init={init}` | " + " | ".join(map(summary, values)) + " |")
     lines.append("| baseline | " + " | ".join(summary(baselines[t]) for t in lengths) + " |")
@@ -133,7 +139,8 @@ def main() -> None:
                         with log.open("a") as handle:
                             handle.write(json.dumps(row) + "\n")
     for task in args.tasks:
-        print(table(rows, task), end="\n\n")
+        for metric, baseline in TABLES[task]:
+            print(table(rows, task, metric, baseline), end="\n\n")
 
 
 if __name__ == "__main__":
