@@ -278,12 +278,14 @@ save(figure, "02_timings")
 plt.show()
 
 # %% [markdown]
-# **What to look for.** Left: throughput rises with the matrix size on both devices, and the
-# GPU's lead grows with it (at small $n$ a GPU is no faster: launch overhead dominates). Second:
-# LSTM sequences per second rise with the batch until the device is full; a GPU needs a much
-# larger batch than a CPU to get there, which is why GPU training uses large batches (and
-# length bucketing, so they are not mostly padding). Third: the Python loop is several times
-# slower than the fused kernel for the same arithmetic, more so on a GPU. Right: bf16 autocast
-# halves the bytes moved and uses tensor cores on a GPU; on a CPU it helps only where the
-# processor has bf16 instructions. Always compare timings measured in the same run, warmed up
-# and synchronised.
+# **What to look for.** Left: a GPU's throughput keeps rising with the matrix size (at small
+# $n$ it is no faster than a CPU: launch overhead dominates), while a CPU's levels off or
+# drops once the matrices outgrow its caches. Second: LSTM sequences per second rise with the
+# batch until the device is busy; a GPU needs a much larger batch than a CPU to get there,
+# which is why GPU training uses large batches (and length bucketing, so they are not mostly
+# padding). Third: the Python loop is slower than the fused kernel for the same arithmetic;
+# by how much depends on how little work each step does (small batch or hidden size: the
+# per-step overhead dominates), and it is worst on a GPU, where every step launches several
+# kernels. Right: bf16 autocast halves the bytes moved and uses tensor cores on a GPU; on a
+# CPU it helps only where the processor has bf16 instructions (compare the two bars). Always
+# compare timings measured in the same run, warmed up and synchronised.
