@@ -67,8 +67,18 @@ def fit_and_test(
             best = cfg.ckpt_path
         trainer.test(task, datamodule=datamodule, ckpt_path=best or None)
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+        metrics.update(log_baselines(datamodule.baselines(), trainer.loggers))
         report_test_metrics(metrics, best or "last weights")
     return metrics
+
+
+def log_baselines(baselines: dict[str, float], loggers: list) -> dict[str, float]:
+    """Send the data's reference-predictor metrics to the loggers, to be read beside the
+    model's (`test/mse` next to `test/mse_baseline`)."""
+    for logger in loggers if baselines else ():
+        logger.log_metrics(baselines)
+        logger.save()  # the run's loggers were finalized by `trainer.test` already
+    return baselines
 
 
 def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
