@@ -114,9 +114,15 @@ def tiny_model(head: str, data: str) -> tuple[SequenceModel, list] | None:
     cfg = compose_config([*TINY_DATA[data], "data.num_items=16", "paths.output_dir=/tmp/x"])
     datamodule = build_datamodule(cfg)
     spec = datamodule.spec
-    embedding = torch.nn.Embedding(spec.input_size, 6, padding_idx=0) if spec.input_is_tokens else None
-    encoder = construct(encoder_config("rnn"), input_size=6 if embedding else spec.input_size, dropout=None)
-    config = {"_target_": f"{registered_heads()[head].__module__}.{registered_heads()[head].__name__}"}
+    embedding = (
+        torch.nn.Embedding(spec.input_size, 6, padding_idx=0) if spec.input_is_tokens else None
+    )
+    encoder = construct(
+        encoder_config("rnn"), input_size=6 if embedding else spec.input_size, dropout=None
+    )
+    config = {
+        "_target_": f"{registered_heads()[head].__module__}.{registered_heads()[head].__name__}"
+    }
     items = [datamodule.splits.train[i] for i in range(4)]
     try:  # a head refuses data it cannot predict with a ValueError that says why
         built = construct(config, spec=spec, input_size=encoder.output_size)

@@ -9,9 +9,9 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import matplotlib
 import pytorch_lightning as pl
 import torch
+from matplotlib.figure import Figure
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_warn
 from torch import Tensor, nn
@@ -19,9 +19,6 @@ from torch.nn.modules.module import register_module_forward_hook
 
 from seqlab.data.batch import Batch
 from seqlab.models.base import EncoderOutput, states_through_time
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402  (backend first: no display on servers)
 
 
 @dataclass
@@ -96,9 +93,10 @@ def gradient_flow(probe: nn.Module, batch: Batch) -> GradientFlow:
     return GradientFlow(per_sequence, lengths, quantity)
 
 
-def plot(flow: GradientFlow, step: int) -> plt.Figure:
+def plot(flow: GradientFlow, step: int) -> Figure:
     """Mean |dL/d h_t| against t on a log scale, with how many sequences reach each t."""
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure = Figure(figsize=(6, 3.5))  # no pyplot: no GUI backend, no global state
+    axis = figure.subplots()
     steps = range(len(flow.norms))
     axis.semilogy(steps, flow.norms.numpy(), marker=".")
     axis.set_xlabel("time step t")
@@ -185,4 +183,3 @@ class GradFlow(pl.Callback):
             logger.log_metrics({"grad_flow/ratio": ratio}, step=step)
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_figure("grad_flow/plot", figure, global_step=step)
-        plt.close(figure)
