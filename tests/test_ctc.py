@@ -177,3 +177,12 @@ def test_ctc_and_attention_heads_share_one_encoder() -> None:
     losses = task.head_losses(task.model, task(batch), batch)
     total = task.total(task.model, losses)
     torch.testing.assert_close(total, 0.3 * losses["ctc"] + 0.7 * losses["att"])
+
+
+def test_downsampling_crdnn_trains_with_upsampled_frames(tiny_config, tmp_path) -> None:
+    """CRDNN pools time by 2: four frames per encoder step fit every copy target; one does not."""
+    common = ["data=synthetic_seq2seq", "task=ctc", "model=crdnn", "test=false"]
+    metrics = train(tiny_config(*common, "task.heads.main.upsample=4"))
+    assert torch.isfinite(torch.tensor(metrics["val/loss"]))
+    with pytest.raises(ValueError, match="item .* needs .* output frames"):
+        train(tiny_config(*common, "task.heads.main.upsample=1", f"paths.output_dir={tmp_path}/1"))
