@@ -51,6 +51,13 @@ def test_padded_batch_loss_is_the_mean_of_the_items_alone() -> None:
         for e, t in zip(items, targets, strict=True)
     ]
     torch.testing.assert_close(together, torch.stack(alone).mean())
+    smoothed = head.loss(head(padded(items), batch), batch, smoothing=0.1)
+    alone = [
+        head.loss(head(e, target_batch([t])), target_batch([t]), smoothing=0.1)
+        for e, t in zip(items, targets, strict=True)
+    ]
+    torch.testing.assert_close(smoothed, torch.stack(alone).mean())
+    assert torch.isfinite(smoothed) and smoothed != together
     assert frame_lengths(head(padded(items), batch)).tolist() == [10, 4, 8]
 
 

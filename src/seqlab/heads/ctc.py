@@ -97,12 +97,12 @@ class CTCHead(Head):
     def loss(
         self, outputs: Tensor, batch: Batch, smoothing: float = 0.0, weights: Tensor | None = None
     ) -> Tensor:
-        """Mean over items of each item's CTC loss / its target length (torch's `mean`)."""
-        if smoothing > 0:
-            raise ValueError(
-                "label smoothing does not apply to CTC (it would smooth frame posteriors, not "
-                "symbols): drop regularizer=label_smoothing for a ctc head"
-            )
+        """Mean over items of each item's CTC loss / its target length (torch's `mean`).
+
+        `smoothing` ε (label smoothing) mixes in ε x the cross-entropy of every real frame
+        to the uniform distribution (a confidence penalty; CTC has no per-symbol targets to
+        smooth): (1 - ε) CTC + ε uniform-CE, per item.
+        """
         frames = frame_lengths(outputs)
         targets, lengths = stripped_targets(batch)
         fits = self.check_fit(targets, lengths, frames, batch)
@@ -116,6 +116,10 @@ class CTCHead(Head):
             zero_infinity=True,  # only skipped items can be infinite (check_fit)
         )
         per_item = per_item / lengths.clamp(min=1).to(per_item.device)
+        if smoothing > 0:
+            real = (outputs[..., BLANK + 1] > float("-inf")).to(outputs.dtype)
+            uniform = -(outputs.clamp(min=-1e4).mean(-1) * real).sum(1) / real.sum(1)
+            per_item = (1.0 - smoothing) * per_item + smoothing * uniform
         if weights is not None:
             per_item = per_item * weights
         fits = fits.to(per_item.device)
