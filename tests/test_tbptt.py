@@ -153,3 +153,15 @@ def test_trains_forecast_streams(tmp_path) -> None:
     assert metrics["val/mse"] < metrics["val/mse_naive"] * 3
     with pytest.raises(Exception, match="data.batching=sorted"):  # through instantiate
         train(compose_config([*overrides[:2], *overrides[3:]]))
+
+
+def test_evaluation_runs_whole_sequences_as_without_truncation() -> None:
+    batch = make_batch()
+    plain, truncated = make_task(steps=0), make_task(steps=4)
+    truncated.load_state_dict(plain.state_dict())
+    for task in (plain, truncated):
+        task.log = lambda *args, **kwargs: None
+        task.evaluate(batch, "val")
+    first, second = (t.metrics["val_metrics"]["model"]["main"] for t in (plain, truncated))
+    for name in ("acc", "ce"):
+        assert float(first[name].compute()) == float(second[name].compute())
