@@ -81,7 +81,7 @@ def measure(case: str, steps: int, batches: int, seed: int) -> dict:
     datamodule = build_datamodule(cfg)
     datamodule.setup("fit")
     loader = list(datamodule.train_dataloader())[: batches + 1]
-    result = {"case": case, "tbptt_steps": steps, "batches": batches, "seed": seed}
+    result = {"case": case, "tbptt_steps": steps, "timed_batches": len(loader) - 1, "seed": seed}
     for name in ("full", "truncated"):
         torch.manual_seed(seed)
         task = build_task(cfg, datamodule).train()
