@@ -120,11 +120,16 @@ def truncated_training_step(task: pl.LightningModule, batch: Batch, batch_idx: i
     if state is not None and state[0].shape[1] != len(batch):
         state = None  # a stream's batch of another size cannot continue it
     total, weight = torch.zeros((), device=task.device), 0
-    for rows, chunk in chunks(batch, task.tbptt_steps):
+    for number, (rows, chunk) in enumerate(chunks(batch, task.tbptt_steps)):
         encoded, new_state = encode_chunk(task, chunk, starting(state, rows))
         outputs = task.head_outputs(model, encoded, chunk, "train")
         losses = task.head_losses(model, outputs, chunk, task.regularization.smoothing)
         loss = task.total(model, losses) + task.regularization.penalty(model)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"training loss is {loss.item()} at epoch {task.current_epoch}, batch "
+                f"{batch_idx}, chunk from step {number * task.tbptt_steps}"
+            )
         optimizer.zero_grad()
         task.manual_backward(loss)
         if task.tbptt_clip_val > 0:
