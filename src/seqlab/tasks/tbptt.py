@@ -135,11 +135,11 @@ def truncated_training_step(task: pl.LightningModule, batch: Batch, batch_idx: i
         if task.tbptt_clip_val > 0:
             task.clip_gradients(optimizer, gradient_clip_val=task.tbptt_clip_val)
         optimizer.step()
-        step_schedulers(task, "step")
         state = carried(state, rows, new_state, len(batch))
         task.update_metrics("train", "model", model, outputs, encoded, chunk)
         real = int(chunk.lengths.sum())
         total, weight = total + loss.detach() * real, weight + real
+    step_schedulers(task, "step")
     if task.spec.streams:
         task.stream_state = state
     loss = total / weight
@@ -148,8 +148,9 @@ def truncated_training_step(task: pl.LightningModule, batch: Batch, batch_idx: i
 
 
 def step_schedulers(task: pl.LightningModule, interval: str) -> None:
-    """Under manual optimization the task steps its schedules itself: `step` ones after each
-    chunk's optimizer step, `epoch` ones (plateau, on the monitored metric) after each epoch."""
+    """Under manual optimization the task steps its schedules itself: `step` ones once per
+    batch (their horizon, e.g. one_cycle's total steps, counts batches, not chunks), `epoch`
+    ones (plateau, on the monitored metric) after each epoch."""
     for config in task.trainer.lr_scheduler_configs:
         if config.interval != interval:
             continue
