@@ -20,6 +20,9 @@ class DataSpec:
     `targets`: for data with several named targets per item (task=multitask), the target
     fields of each (name -> {num_classes, class_names, target_vocab, ...}); the top-level
     target fields are then unused. `target_spec(name)` is the spec one head sees.
+
+    `streams`: > 0 when training batches continue that many parallel streams (row r of every
+    batch is the next window of stream r), so truncated BPTT carries state across batches.
     """
 
     input_size: int
@@ -31,6 +34,7 @@ class DataSpec:
     next_step: bool = False
     persistence_baseline: bool = False
     targets: dict[str, dict] = field(default_factory=dict)
+    streams: int = 0
 
     @property
     def input_is_tokens(self) -> bool:

@@ -22,6 +22,7 @@ from seqlab.models.base import EncoderOutput
 from seqlab.tasks.bagging import bootstrap_weights, member_models
 from seqlab.tasks.model import SequenceModel, build_model
 from seqlab.tasks.regularization import Regularization
+from seqlab.tasks.tbptt import check_tbptt, step_schedulers, truncated_training_step
 
 STAGES = ("train", "val", "test")
 ENSEMBLES = ("none", "bagging")
@@ -30,7 +31,9 @@ ENSEMBLES = ("none", "bagging")
 class SequenceTask(pl.LightningModule):
     """Trains the model(s) built from plain config dicts (so a checkpoint's hyperparameters
     rebuild it): `model` (the encoder), `heads` (name -> head config), `regularizer`, `init`,
-    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging)."""
+    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging).
+    `tbptt_steps` > 0: truncated BPTT in chunks of that many steps (`seqlab.tasks.tbptt`),
+    clipping each chunk's gradient norm to `tbptt_clip_val` (manual optimization)."""
 
     def __init__(
         self,
@@ -45,6 +48,8 @@ class SequenceTask(pl.LightningModule):
         monitor: str = "val/loss",
         monitor_mode: str = "min",
         embedding_dim: int = 64,
+        tbptt_steps: int = 0,
+        tbptt_clip_val: float = 0.0,
     ) -> None:
         super().__init__()
         spec = spec if isinstance(spec, DataSpec) else DataSpec(**spec)
@@ -70,6 +75,10 @@ class SequenceTask(pl.LightningModule):
         for penalty in self.regularization.penalties:
             penalty.lambdas(self.models[0])  # a per-module prefix that matches nothing fails here
         self.metrics = nn.ModuleDict({f"{s}_metrics": self.stage_metrics(s) for s in STAGES})
+        check_tbptt(tbptt_steps, tbptt_clip_val, self.models[0], len(self.models))
+        self.tbptt_steps, self.tbptt_clip_val = tbptt_steps, tbptt_clip_val
+        self.automatic_optimization = tbptt_steps == 0
+        self.stream_state: tuple[Tensor, ...] | None = None  # carried across stream batches
 
     @property
     def model(self) -> SequenceModel:
@@ -108,6 +117,8 @@ class SequenceTask(pl.LightningModule):
         return {n: h.combine([o[n] for o in outputs]) for n, h in self.model.heads.items()}
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        if self.tbptt_steps:
+            return truncated_training_step(self, batch, batch_idx)
         batch = self.regularization.augmented(batch)
         reg = self.regularization
         data_loss = torch.zeros((), device=self.device)
@@ -248,6 +259,8 @@ class SequenceTask(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self.log_metrics("train")
+        if self.tbptt_steps:
+            step_schedulers(self, "epoch")
 
     def on_validation_epoch_end(self) -> None:
         self.log_metrics("val")
