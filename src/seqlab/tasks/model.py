@@ -39,10 +39,16 @@ class SequenceModel(nn.Module):
         Perturbations act in training; at eval they are the identity, except dropout with
         `mode=scale_at_test`, which scales by 1 - p (so eval, predict and export agree).
         """
+        return self.perturbed(self.encoder(self.inputs(batch), batch.lengths))
+
+    def inputs(self, batch: Batch) -> Tensor:
+        """What the encoder reads: embedded tokens or features, perturbed."""
         self.check_inputs(batch)
         inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)
-        inputs = perturb(self.perturb_inputs, inputs, batch.mask)
-        encoded = self.encoder(inputs, batch.lengths)
+        return perturb(self.perturb_inputs, inputs, batch.mask)
+
+    def perturbed(self, encoded: EncoderOutput) -> EncoderOutput:
+        """The encoder's outputs and final vector as the heads see them (padding kept zero)."""
         if self.perturb_outputs is None:
             return encoded
         mask = length_mask(encoded.lengths, encoded.outputs.shape[1], encoded.outputs.device)

@@ -81,19 +81,9 @@ def encode_chunk(
     task: pl.LightningModule, chunk: Batch, state: State | None
 ) -> tuple[EncoderOutput, State]:
     """`SequenceModel.encode` of one chunk from `state`, with the training perturbations."""
-    model, reg = task.model, task.regularization
-    model.check_inputs(chunk)
-    inputs = chunk.inputs if model.embedding is None else model.embedding(chunk.inputs)
-    if reg.perturb_inputs is not None:
-        inputs = reg.perturb_inputs(inputs, chunk.mask)
-    encoded, new_state = model.encoder.forward_with_state(inputs, chunk.lengths, state)
-    if reg.perturb_outputs is not None:
-        mask = chunk.mask
-        encoded = encoded._replace(
-            outputs=reg.perturb_outputs(encoded.outputs, mask),
-            final=reg.perturb_outputs(encoded.final, None),
-        )
-    return encoded, new_state
+    model = task.model
+    encoded, new_state = model.encoder.forward_with_state(model.inputs(chunk), chunk.lengths, state)
+    return model.perturbed(encoded), new_state
 
 
 def carried(state: State | None, rows: Tensor, new: State, size: int) -> State:
