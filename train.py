@@ -6,6 +6,6 @@ from seqlab.config.overrides import check_regularizer_overrides
 
 if __name__ == "__main__":
     check_regularizer_overrides(sys.argv[1:])
-    from seqlab.train import main
+    from seqlab.cli import train
 
-    main()
+    train()
