@@ -57,10 +57,13 @@ def keyword_parameters(target: Callable, skip: set[str]) -> list[tuple[inspect.P
 
 
 def signature_chain(target: Callable) -> list[Callable]:
-    """`target` itself, or for a class each `__init__` along the MRO up to the first one
-    that takes no `**kwargs` (a subclass forwards its extra keywords to its base)."""
+    """`target` itself, or for a seqlab class each `__init__` along the MRO up to the first
+    one that takes no `**kwargs` (seqlab's subclasses forward extra keywords to their base;
+    other libraries' `**kwargs` go elsewhere, e.g. to a writer, and are not followed)."""
     if not isinstance(target, type):
         return [target]
+    if not target.__module__.startswith("seqlab."):
+        return [target.__init__]
     chain = []
     for cls in target.__mro__:
         init = cls.__dict__.get("__init__")
