@@ -2,8 +2,8 @@
 
 A host read of a device tensor (`.item()`, `bool()`, `float()`) stalls the CPU until the
 accelerator has finished every queued kernel, so the next batch cannot be queued meanwhile.
-The step therefore logs only when Lightning will write the logs, and checks the loss for
-NaN/inf on the device, reading the verdict back only when the logs are written, at epoch
+The step therefore logs only when Lightning will write the logs, and keeps its losses on the
+device, checking them for NaN/inf only when the logs are written, at epoch
 ends and before any checkpoint is saved.
 """
 
@@ -31,35 +31,27 @@ def logs_this_step(trainer: pl.Trainer | None) -> bool:
 
 @dataclass
 class FiniteWatch:
-    """Remembers the first non-finite training loss on the device; `check` raises for it.
+    """Keeps each step's loss (a device scalar, detached) until the next check, which finds
+    the first non-finite one: a step costs no kernel and no sync, a check one sync.
 
-    `record` queues only device work (no sync); `where` keeps (epoch, step, batch) of the
-    steps since the last check on the host, so the error names the step that failed.
+    `steps` holds ((epoch, step, batch), loss, data loss, penalty) since the last check.
     """
 
-    where: list[tuple[int, int, int]] = field(default_factory=list)
-    first: Tensor | None = None  # index into `where` of the first bad step, -1: none yet
-    values: Tensor | None = None  # (loss, data loss, penalty) of that step
+    steps: list[tuple[tuple[int, int, int], Tensor, Tensor, Tensor]] = field(default_factory=list)
 
     def record(self, loss: Tensor, data: Tensor, penalty: Tensor, where: tuple[int, int, int]):
-        values = torch.stack([loss, data, penalty]).detach().float()
-        if self.first is None:
-            self.first = torch.full((), -1, dtype=torch.long, device=loss.device)
-            self.values = torch.zeros_like(values)
-        new = ~torch.isfinite(loss.detach()) & (self.first < 0)
-        self.first = torch.where(new, len(self.where), self.first)
-        self.values = torch.where(new, values, self.values)
-        self.where.append(where)
+        self.steps.append((where, loss.detach(), data.detach(), penalty.detach()))
 
     def check(self) -> None:
         """Raise `FloatingPointError` naming the first bad step since the last check (syncs)."""
-        if self.first is None:
+        if not self.steps:
             return
-        index = int(self.first)
-        if index >= 0:
-            (epoch, step, batch), (loss, data, penalty) = self.where[index], self.values.tolist()
+        bad = ~torch.isfinite(torch.stack([loss for _, loss, _, _ in self.steps]))
+        if bool(bad.any()):
+            (epoch, step, batch), *values = self.steps[int(bad.nonzero()[0])]
+            loss, data, penalty = (float(v) for v in values)
             raise FloatingPointError(
                 f"training loss is {loss} (data {data}, penalty {penalty}) at epoch {epoch}, "
                 f"step {step}, batch {batch}"
             )
-        self.where.clear()
+        self.steps.clear()
