@@ -114,3 +114,13 @@ def test_a_nan_loss_stops_naming_its_step_before_a_checkpoint(tiny_config, monke
         seqlab.train.train(cfg)
     last = torch.load(f"{cfg.paths.output_dir}/checkpoints/last.ckpt", weights_only=False)
     assert last["global_step"] == 1, "the last checkpoint is the last good state"
+
+
+def test_training_metrics_skip_per_update_checks_validation_ones_keep_them(tiny_config) -> None:
+    """torchmetrics' input checks read back from the device on every update."""
+    cfg = tiny_config()
+    task = build_task(cfg, build_datamodule(cfg))
+    (train,) = task.metrics["train_metrics"]["model"].values()
+    (val,) = task.metrics["val_metrics"]["model"].values()
+    assert [m.validate_args for m in train.values()] == [False]
+    assert [m.validate_args for m in val.values()] == [True]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pytorch_lightning as pl
 import torch
 from torch import Tensor
+from torchmetrics import Metric
 
 
 def logs_this_step(trainer: pl.Trainer | None) -> bool:
@@ -27,6 +28,18 @@ def logs_this_step(trainer: pl.Trainer | None) -> bool:
         or trainer.is_last_batch
         or last_step
     )
+
+
+def unchecked(metrics: dict[str, Metric]) -> dict[str, Metric]:
+    """Training metrics without torchmetrics' per-update input checks (argument validation,
+    NaN scans), each a host read on CUDA every step: the data checks targets when it loads
+    them, and a non-finite loss stops the run naming its step (`FiniteWatch`)."""
+    for metric in metrics.values():
+        if getattr(metric, "validate_args", False):
+            metric.validate_args = False
+        if getattr(metric, "nan_strategy", None) in ("error", "warn"):
+            metric.nan_strategy = "disable"
+    return metrics
 
 
 @dataclass

@@ -20,7 +20,7 @@ from seqlab.heads.base import Head
 from seqlab.init import initialize
 from seqlab.models.base import EncoderOutput
 from seqlab.tasks.bagging import bootstrap_weights, member_models
-from seqlab.tasks.hot_path import FiniteWatch, logs_this_step
+from seqlab.tasks.hot_path import FiniteWatch, logs_this_step, unchecked
 from seqlab.tasks.model import SequenceModel, build_model
 from seqlab.tasks.regularization import Regularization
 
@@ -91,10 +91,14 @@ class SequenceTask(pl.LightningModule):
             who += [f"member{k}" for k in range(len(self.models))]
         if len(self.models) > 1 and stage == "train":
             who = []
+        train = stage == "train"
         return nn.ModuleDict(
             {
                 name: nn.ModuleDict(
-                    {h: nn.ModuleDict(head.metrics()) for h, head in self.model.heads.items()}
+                    {
+                        h: nn.ModuleDict(unchecked(head.metrics()) if train else head.metrics())
+                        for h, head in self.model.heads.items()
+                    }
                 )
                 for name in who
             }
