@@ -1,8 +1,5 @@
 """Training entry point: compose -> instantiate -> fit -> test, in a straight line."""
 
-from pathlib import Path
-
-import hydra
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_info
@@ -12,12 +9,12 @@ from seqlab.build import build_callbacks, build_datamodule, build_loggers, build
 from seqlab.callbacks.config_snapshot import ConfigSnapshot
 from seqlab.callbacks.interrupt import StopOnSignal
 from seqlab.checkpoints import use_atomic_checkpoints
-from seqlab.config import register_schemas
+from seqlab.config import CONFIG_DIR, register_schemas
 from seqlab.finished import finished_metrics, mark_finished
 from seqlab.loggers import finish_wandb
 from seqlab.resume import resume_checkpoint
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+__all__ = ["CONFIG_DIR", "main", "train"]
 register_schemas()
 
 
@@ -87,9 +84,9 @@ def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
     rank_zero_info(f"Test ({weights}): {tested}")
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    """Train, returning the monitored metric (for sweeps); each job ends its own W&B run."""
+    """Train, returning the monitored metric (for sweeps); each job ends its own W&B run.
+    `seqlab.cli.train` calls it once Hydra has composed and checked the config."""
     failed = True
     try:
         metrics = train(cfg)

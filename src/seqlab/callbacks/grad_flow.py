@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+from matplotlib import ticker
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_warn
@@ -108,8 +110,20 @@ def plot(flow: GradientFlow, step: int) -> Figure:
     sequences.set_ylim(bottom=0)
     axis.set_title(f"gradient flow through time, optimizer step {step}")
     axis.grid(True, which="both", alpha=0.3)
-    figure.tight_layout()
+    plain_log_labels(axis, flow.norms)
+    figure.subplots_adjust(left=0.13, right=0.88, bottom=0.14, top=0.91)  # tight_layout: 0.3 s
     return figure
+
+
+def plain_log_labels(axis: Axes, values: Tensor) -> None:
+    """Plain-text tick labels ("2.0e-03"): matplotlib's default log labels are mathtext, whose
+    parsing and layout took most of a plot's time; minor ticks are labelled only when the
+    curve spans less than a decade (else they would crowd)."""
+    label = ticker.FuncFormatter(lambda value, _: f"{value:.1e}")
+    axis.yaxis.set_major_formatter(label)
+    positive = values[values > 0]
+    narrow = len(positive) > 0 and positive.max() < 10 * positive.min()
+    axis.yaxis.set_minor_formatter(label if narrow else ticker.NullFormatter())
 
 
 class GradFlow(pl.Callback):

@@ -43,8 +43,10 @@ class PaddingFraction(pl.Callback):
         self._restored_epoch = state_dict["epoch"]
 
     def _count(self, stage: str, batch: Batch) -> None:
+        """From the CPU lengths and the inputs' shape: no mask is built, nothing waits for
+        the device."""
         real, total = self.counts.setdefault(stage, [0, 0])
-        sequences, steps = batch.mask.shape
+        sequences, steps = len(batch.lengths), batch.inputs.shape[1]
         self.counts[stage] = [real + int(batch.lengths.sum()), total + sequences * steps]
 
     def _log(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:

@@ -151,3 +151,24 @@ def construct(config: dict, **parts: object) -> nn.Module:
     as they are, not through Hydra, which would turn them into config nodes."""
     keys = {k: v for k, v in config.items() if not k.startswith("_")}
     return get_class(config["_target_"])(**keys, **parts)
+
+
+def check_averageable(model: SequenceModel) -> None:
+    """Ensembles average their members' outputs through each head's `combine`."""
+    for name, head in model.heads.items():
+        if type(head).combine is Head.combine:
+            raise ValueError(
+                f"ensemble=bagging averages the members' outputs, but head {name!r} "
+                f"({type(head).__name__}) cannot average its outputs"
+            )
+
+
+def check_augmentable(model: SequenceModel) -> None:
+    """Augmentations change lengths and steps; only one-per-sequence targets survive them."""
+    for name, head in model.heads.items():
+        if not head.augmentable:
+            raise ValueError(
+                f"regularizer.augment changes the steps of training sequences, but head "
+                f"{name!r} ({type(head).__name__}) has per-step or sequence targets that would "
+                "no longer line up: use it with many_to_one heads only"
+            )
