@@ -106,8 +106,7 @@ def test_a_nan_loss_stops_naming_its_step_before_a_checkpoint(tiny_config, monke
     build = seqlab.train.build_callbacks
     monkeypatch.setattr(seqlab.train, "build_callbacks", lambda *a: [*build(*a), PoisonAt(1)])
     cfg = tiny_config(
-        "callbacks.model_checkpoint.every_n_train_steps=1",
-        "callbacks.model_checkpoint.monitor=null",
+        "callbacks.last_checkpoint.every_n_train_steps=1",
         "trainer.log_every_n_steps=50",
     )
     with pytest.raises(FloatingPointError, match=r"training loss is nan .* at epoch 0, step 1,"):
