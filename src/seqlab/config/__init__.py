@@ -12,6 +12,7 @@ from seqlab.config.data import (
     CMUDictG2PDataConfig,
     CmudictLMDataConfig,
     CMUDictMultitaskDataConfig,
+    FilesDataConfig,
     ForecastDataConfig,
     SyntheticDataConfig,
     SyntheticMultitaskDataConfig,
@@ -38,6 +39,7 @@ SCHEMAS = {
         "cmudict_g2p": CMUDictG2PDataConfig,
         "synthetic_multitask": SyntheticMultitaskDataConfig,
         "cmudict_multitask": CMUDictMultitaskDataConfig,
+        "files": FilesDataConfig,
     },
     "schema/model": {
         "recurrent": RecurrentModelConfig,

@@ -1,6 +1,6 @@
 """Schemas of the `data` group: one per DataModule."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
@@ -89,3 +89,41 @@ class SyntheticMultitaskDataConfig(DataConfig):
 @dataclass
 class CMUDictMultitaskDataConfig(CMUDictG2PDataConfig):
     _target_: str = "seqlab.data.sources.cmudict_multitask.CMUDictMultitaskDataModule"
+
+
+@dataclass
+class ArrayKeysConfig:
+    X_train: str = "X_train"
+    y_train: str = "y_train"
+    X_val: str = "X_val"
+    y_val: str = "y_val"
+    X_test: str = "X_test"
+    y_test: str = "y_test"
+
+
+@dataclass
+class CsvColumnsConfig:
+    id: str = "id"
+    step: str = "step"
+    label: str = "label"
+    features: list[str] | None = None
+
+
+@dataclass
+class FilesDataConfig(DataConfig):
+    _target_: str = "seqlab.data.sources.files.FilesDataModule"
+    train: str = MISSING
+    test: str | None = None
+    val: str | None = None
+    predict: str | None = None
+    format: str | None = None
+    task: str | None = None
+    val_fraction: float = 0.2
+    normalize: bool = True
+    normalize_targets: bool = True
+    keys: ArrayKeysConfig = field(default_factory=ArrayKeysConfig)
+    columns: CsvColumnsConfig = field(default_factory=CsvColumnsConfig)
+    tokens: str = "chars"
+    target_tokens: str = "words"
+    unknown: str = "error"
+    allow_pickle: bool = False

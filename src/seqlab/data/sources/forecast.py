@@ -15,7 +15,7 @@ from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.sources import check_length_range, require
 from seqlab.data.spec import DataSpec
-from seqlab.data.splitting import standardize
+from seqlab.data.splitting import scaling, standardize
 
 # pmdarima's `gasoline` is left out: it is downloaded on first use, not shipped.
 PMDARIMA_SERIES = (
@@ -126,9 +126,9 @@ class ForecastDataModule(SequenceDataModule):
                     f"data.series={self.series!r}: the {split} segment has {len(segment)} "
                     f"values, need more than data.min_length={self.min_length}"
                 )
-        self.mean = float(segments["train"].mean())
-        self.std = float(segments["train"].std())
         scaled = standardize(*([s.float()[:, None]] for s in segments.values()))
+        mean, std = scaling([segments["train"].float()[:, None]])
+        self.mean, self.std = float(mean[0]), float(std[0])
         generator = torch.Generator().manual_seed(self.seed)
         datasets = []
         for split, (segment,) in zip(segments, scaled, strict=True):
@@ -136,5 +136,12 @@ class ForecastDataModule(SequenceDataModule):
                 segment[:, 0], self.min_length, self.max_length, self.stride, generator
             )
             datasets.append(SequenceDataset(f"{self.series}/{split}", inputs, targets))
-        spec = DataSpec(input_size=1, target_size=1, next_step=True, persistence_baseline=True)
+        spec = DataSpec(
+            input_size=1,
+            target_size=1,
+            next_step=True,
+            persistence_baseline=True,
+            target_mean=(self.mean,),
+            target_std=(self.std,),
+        )
         return Splits(*datasets, spec=spec)
