@@ -71,7 +71,7 @@ def _check_steps(path: str, steps: np.ndarray, lines: np.ndarray, key: object) -
     if repeated.size:
         k = repeated[0]
         raise ValueError(
-            f"{path}: sequence {key!r} has step {steps[k]!r} twice (lines {lines[k]} and "
+            f"{path}: sequence {key!r} has step {steps[k]} twice (lines {lines[k]} and "
             f"{lines[k + 1]})"
         )
 

@@ -23,6 +23,8 @@ def read_lines(
         raise ValueError(f"{path}: not UTF-8 text ({error})") from error
     inputs, targets, where = [], [], []
     for number, line in enumerate(lines, 1):
+        if not line:
+            raise ValueError(f"{path}: line {number} is empty")
         source, tab, target = line.partition("\t")
         if pairs and not tab and not sources_only:
             raise ValueError(f"{path}: line {number} has no tab between source and target")

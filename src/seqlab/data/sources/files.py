@@ -135,8 +135,19 @@ class FilesDataModule(SequenceDataModule):
                 records[split] = self._read(split, path)
         for split, r in records.items():
             if r.targets is None and split != "predict" and self.task != "lm":
-                raise ValueError(f"{r.path}: holds no targets for data.task={self.task} ({split})")
+                raise ValueError(
+                    f"{r.path}: holds no targets for data.task={self.task} ({split}): "
+                    f"{self._no_targets(split)}"
+                )
         return records
+
+    def _no_targets(self, split: str) -> str:
+        """Where the targets of a `split` file were looked for."""
+        if self.format in ("npz", "pt"):
+            return f"no array {self.keys[f'y_{split}']!r} (data.keys.y_{split})"
+        if self.format == "csv":
+            return f"no column {self.columns['label']!r} (data.columns.label)"
+        return "its header says @classLabel false / @targetLabel false"
 
     def encode_features(self, records: dict[str, Records]) -> tuple[dict[str, Items], DataSpec]:
         """Checked float inputs and encoded targets of every file, and the spec."""
