@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
+from seqlab.data.readers.arrays import ArrayKeys
+from seqlab.data.readers.csv_long import CsvColumns
+
 
 @dataclass
 class DataConfig:
@@ -92,24 +95,6 @@ class CMUDictMultitaskDataConfig(CMUDictG2PDataConfig):
 
 
 @dataclass
-class ArrayKeysConfig:
-    X_train: str = "X_train"
-    y_train: str = "y_train"
-    X_val: str = "X_val"
-    y_val: str = "y_val"
-    X_test: str = "X_test"
-    y_test: str = "y_test"
-
-
-@dataclass
-class CsvColumnsConfig:
-    id: str = "id"
-    step: str = "step"
-    label: str = "label"
-    features: list[str] | None = None
-
-
-@dataclass
 class FilesDataConfig(DataConfig):
     _target_: str = "seqlab.data.sources.files.FilesDataModule"
     train: str = MISSING
@@ -121,8 +106,8 @@ class FilesDataConfig(DataConfig):
     val_fraction: float = 0.2
     normalize: bool = True
     normalize_targets: bool = True
-    keys: ArrayKeysConfig = field(default_factory=ArrayKeysConfig)
-    columns: CsvColumnsConfig = field(default_factory=CsvColumnsConfig)
+    keys: ArrayKeys = field(default_factory=ArrayKeys)
+    columns: CsvColumns = field(default_factory=CsvColumns)
     tokens: str = "chars"
     target_tokens: str = "words"
     unknown: str = "error"

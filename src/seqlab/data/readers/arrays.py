@@ -7,12 +7,25 @@ a `.pt` file is read with `weights_only=True`, which loads lists of tensors with
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from seqlab.data.readers import Records
+
+
+@dataclass
+class ArrayKeys:
+    """The names of each split's sequences (X) and targets (y) inside an archive."""
+
+    X_train: str = "X_train"
+    y_train: str = "y_train"
+    X_val: str = "X_val"
+    y_val: str = "y_val"
+    X_test: str = "X_test"
+    y_test: str = "y_test"
 
 
 def load_arrays(path: str, fmt: str, allow_pickle: bool) -> Mapping[str, Any]:

@@ -5,7 +5,7 @@ label (`per_step=False`) must be the same on every row of its sequence. Line num
 errors count the header as line 1.
 """
 
-from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,17 +13,25 @@ import pandas as pd
 from seqlab.data.readers import Records
 
 
-def read_long_csv(
-    path: str, columns: Mapping[str, str | Sequence[str] | None], per_step: bool
-) -> Records:
+@dataclass
+class CsvColumns:
+    """Column names of a long CSV; `features` None: every column but id, step and label."""
+
+    id: str = "id"
+    step: str = "step"
+    label: str = "label"
+    features: list[str] | None = None
+
+
+def read_long_csv(path: str, columns: CsvColumns, per_step: bool) -> Records:
     """Sequences [T, D] of the feature columns, targets from the label column (None if the
     file has no label column: a prediction file)."""
     try:
         table = pd.read_csv(path)
     except Exception as error:
         raise ValueError(f"{path}: pandas cannot read it as CSV: {error}") from error
-    ids, step, label = columns["id"], columns["step"], columns["label"]
-    features = columns.get("features") or [c for c in table.columns if c not in (ids, step, label)]
+    ids, step, label = columns.id, columns.step, columns.label
+    features = list(columns.features or [c for c in table.columns if c not in (ids, step, label)])
     for role, name in (("id", ids), ("step", step), *(("features", f) for f in features)):
         if name not in table.columns:
             raise ValueError(

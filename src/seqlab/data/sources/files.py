@@ -7,8 +7,8 @@ a bad file fails at once, naming the file and the line, row or index at fault.
 """
 
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -17,9 +17,9 @@ from torch import Tensor
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.readers import FORMATS, Records, detect_format
-from seqlab.data.readers.arrays import load_arrays, read_arrays
+from seqlab.data.readers.arrays import ArrayKeys, load_arrays, read_arrays
 from seqlab.data.readers.checks import check_features
-from seqlab.data.readers.csv_long import read_long_csv
+from seqlab.data.readers.csv_long import CsvColumns, read_long_csv
 from seqlab.data.readers.targets import class_targets, value_targets
 from seqlab.data.readers.text import TOKENIZERS, read_lines
 from seqlab.data.readers.tokens import UNKNOWN, lm_encode, seq2seq_encode
@@ -35,10 +35,6 @@ FORMAT_TASKS = {
     "csv": FEATURE_TASKS,
     "text": ("lm", "seq2seq"),
 }
-ARRAY_KEYS = MappingProxyType(
-    {f"{a}_{s}": f"{a}_{s}" for s in ("train", "val", "test") for a in "Xy"}
-)
-CSV_COLUMNS = MappingProxyType({"id": "id", "step": "step", "label": "label", "features": None})
 SPLITS = ("train", "val", "test", "predict")
 Items = tuple[list[Tensor], list[Tensor]]
 
@@ -65,8 +61,8 @@ class FilesDataModule(SequenceDataModule):
         val_fraction: float = 0.2,
         normalize: bool = True,
         normalize_targets: bool = True,
-        keys: Mapping[str, str] = ARRAY_KEYS,
-        columns: Mapping[str, Any] = CSV_COLUMNS,
+        keys: ArrayKeys = ArrayKeys(),  # noqa: B008 - a settings record, never mutated
+        columns: CsvColumns = CsvColumns(),  # noqa: B008
         tokens: str = "chars",
         target_tokens: str = "words",
         unknown: str = "error",
@@ -86,8 +82,8 @@ class FilesDataModule(SequenceDataModule):
             _check_choice(key, value, choices)
         if not 0.0 < val_fraction < 1.0:
             raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction}")
-        self.keys = _merged("data.keys", ARRAY_KEYS, keys)
-        self.columns = _merged("data.columns", CSV_COLUMNS, columns)
+        self.keys = _settings("data.keys", ArrayKeys, keys)
+        self.columns = _settings("data.columns", CsvColumns, columns)
         arrays = self.format in ("npz", "pt")
         if test is None and not arrays:
             raise ValueError(f"data.test is required for {self.format} files: name the test file")
@@ -144,9 +140,9 @@ class FilesDataModule(SequenceDataModule):
     def _no_targets(self, split: str) -> str:
         """Where the targets of a `split` file were looked for."""
         if self.format in ("npz", "pt"):
-            return f"no array {self.keys[f'y_{split}']!r} (data.keys.y_{split})"
+            return f"no array {getattr(self.keys, f'y_{split}')!r} (data.keys.y_{split})"
         if self.format == "csv":
-            return f"no column {self.columns['label']!r} (data.columns.label)"
+            return f"no column {self.columns.label!r} (data.columns.label)"
         return "its header says @classLabel false / @targetLabel false"
 
     def encode_features(self, records: dict[str, Records]) -> tuple[dict[str, Items], DataSpec]:
@@ -190,7 +186,7 @@ class FilesDataModule(SequenceDataModule):
         test file); without a val file, the training archive's own val split if it has one."""
         role = "test" if split == "predict" else split
         roles = (f"X_{role}", f"y_{role}")
-        x_key, y_key = (self.keys[r] for r in roles)
+        x_key, y_key = (getattr(self.keys, r) for r in roles)
         if path is None and split == "val" and x_key in self._archive(self.paths["train"]):
             path = self.paths["train"]
         if path is None:
@@ -220,11 +216,15 @@ def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
 
 
-def _merged(key: str, defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(given) - set(defaults))
+def _settings(key: str, kind: type, given: Any) -> Any:
+    """`given` as the settings dataclass `kind` (Hydra passes a mapping), names checked."""
+    if isinstance(given, kind):
+        return given
+    names = [f.name for f in fields(kind)]
+    unknown = sorted(set(given) - set(names))
     if unknown:
-        raise ValueError(f"{key} has no entry {unknown[0]!r}; its entries: {', '.join(defaults)}")
-    return {**defaults, **given}
+        raise ValueError(f"{key} has no entry {unknown[0]!r}; its entries: {', '.join(names)}")
+    return kind(**given)
 
 
 def _subset(inputs: list[Tensor], targets: list[Tensor], indices: list[int]) -> Items:
