@@ -38,10 +38,15 @@ class Vocabulary:
 
     def decode(self, ids: Iterable[int]) -> list[str]:
         """Symbols of `ids`, stopping at the first `<eos>` and skipping padding and `<bos>`."""
-        out = []
-        for i in ids:
-            if i == self.eos_id:
-                break
-            if i not in (self.pad_id, self.bos_id):
-                out.append(self.symbols[i])
-        return out
+        return decode(ids, self.symbols)
+
+
+def decode(ids: Iterable[int], symbols: Sequence[str]) -> list[str]:
+    """Symbols of `ids` in the map `symbols` (a `DataSpec` vocabulary), up to `<eos>`."""
+    out = []
+    for i in ids:
+        if i == Vocabulary.eos_id:
+            break
+        if i not in (Vocabulary.pad_id, Vocabulary.bos_id):
+            out.append(symbols[i])
+    return out
