@@ -1,38 +1,46 @@
-"""Forward+backward time and peak memory of the recurrent encoders, as ratios to torch.nn.GRU.
+"""Forward+backward time of the recurrent encoders, as ratios to torch.nn.* in the same run.
 
     python bench/rnn_speed.py                       # B=32, T=200, D=40, H=256, 1 layer, 1 thread
-    python bench/rnn_speed.py --threads 2 --json rnn_speed.json
+    python bench/rnn_speed.py --bidirectional --steps 100
+    python bench/rnn_speed.py --device cuda --dtype bf16 --json rnn_speed.json
 
-Every encoder runs at the same shapes; runs are interleaved (one run of each encoder per round)
-so load from other processes hits all of them alike, and each median is divided by the median
-of torch.nn.GRU from the same rounds. SpeechBrain's LiGRU (optional `bench` extra) is loaded
-from its file `speechbrain/nnet/RNN.py` alone: importing the `speechbrain` package would load
-torchaudio and other dependencies that need not match the pinned torch.
+Like with like: every encoder reads the same padded batch [B, T, D] with every sequence T
+long (seqlab encoders get the lengths, torch.nn.* the tensor), at the same width, depth and
+direction. Each seqlab RNN/LSTM/GRU is divided by torch.nn.RNN/LSTM/GRU and every encoder by
+torch.nn.GRU, medians over interleaved rounds (one run of each encoder per round, so load from
+other processes hits all alike). On CUDA a bidirectional run also times each seqlab cell
+with the padded layout that the CPU uses (`seqlab <cell> padded`) against the packed default.
+On CUDA every run is bracketed by `torch.cuda.synchronize()`;
+`--dtype bf16` runs the forward under bfloat16 autocast. Without CUDA, `--device cuda` prints
+why it skipped and exits 0. SpeechBrain's LiGRU (optional `bench` extra) is loaded from its
+file `speechbrain/nnet/RNN.py` alone (see `speechbrain_ligru.py`).
 
-Peak memory is the highest total of live tensor bytes on the CPU during one forward+backward
-(parameters, inputs and gradients included), from torch.profiler's memory timeline.
+Peak memory: on the CPU the highest total of live tensor bytes during one forward+backward
+(torch.profiler memory timeline); on CUDA `torch.cuda.max_memory_allocated`.
 """
 
 import argparse
-import importlib.util
 import json
 import statistics
-import sys
 import time
-import types
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
+from speechbrain_ligru import load_speechbrain_rnn
 from torch import Tensor, nn
 
+from seqlab.models import rnn as rnn_module
 from seqlab.models.ligru import LiGRU
 from seqlab.models.rnn import RecurrentEncoder
 
 REFERENCE = "torch.nn.GRU"
+TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+DTYPES = {"fp32": None, "bf16": torch.bfloat16}
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=200)
@@ -40,58 +48,46 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--hidden-size", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--bidirectional", action="store_true")
-    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--dtype", default="fp32", choices=sorted(DTYPES), help="bf16: autocast")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed rounds first")
     parser.add_argument("--runs", type=int, default=7, help="timed rounds (median)")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def load_speechbrain_rnn() -> tuple[types.ModuleType | None, str]:
-    """speechbrain/nnet/RNN.py as a module, with its two package imports stubbed out."""
-    spec = importlib.util.find_spec("speechbrain")
-    if spec is None or spec.origin is None:
-        return None, "speechbrain is not installed (pip install -e '.[bench]')"
-    path = Path(spec.origin).parent / "nnet" / "RNN.py"
-    stubs = {
-        "speechbrain": types.ModuleType("speechbrain"),
-        "speechbrain.nnet": types.ModuleType("speechbrain.nnet"),
-        "speechbrain.nnet.attention": types.ModuleType("speechbrain.nnet.attention"),
-        "speechbrain.utils": types.ModuleType("speechbrain.utils"),
-        "speechbrain.utils.logger": types.ModuleType("speechbrain.utils.logger"),
-    }
-    for name in ("ContentBasedAttention", "KeyValueAttention", "LocationAwareAttention"):
-        setattr(stubs["speechbrain.nnet.attention"], name, nn.Module)
-    stubs["speechbrain.utils.logger"].get_logger = __import__("logging").getLogger
-    saved = {name: sys.modules.get(name) for name in stubs}
-    sys.modules.update(stubs)
-    try:
-        module_spec = importlib.util.spec_from_file_location("speechbrain_rnn", path)
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-    except Exception as error:  # any failure means: skip the comparison and say why
-        return None, f"loading {path} failed: {error!r}"
-    finally:
-        for name, previous in saved.items():
-            if previous is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = previous
-    return module, ""
+def unavailable(args: argparse.Namespace) -> str:
+    """Why this bench cannot run as asked here ('' when it can)."""
+    if args.device == "cuda" and not torch.cuda.is_available():
+        return f"--device cuda: CUDA is not available (torch {torch.__version__})"
+    return ""
 
 
-def build_encoders(args: argparse.Namespace) -> tuple[dict[str, Callable[[Tensor], Tensor]], str]:
-    """name -> function running one forward on inputs [B, T, D] and returning a scalar loss."""
+def build_encoders(
+    args: argparse.Namespace, device: torch.device
+) -> tuple[dict[str, Callable[[Tensor], Tensor]], dict[str, str], str]:
+    """name -> function running one forward on inputs [B, T, D] and returning a scalar loss;
+    name -> the torch.nn reference it is compared with; why SpeechBrain was left out."""
     shape = {"hidden_size": args.hidden_size, "num_layers": args.layers}
     bidir = args.bidirectional
     lengths = torch.full((args.batch,), args.steps)
-    gru = nn.GRU(args.input_size, batch_first=True, bidirectional=bidir, **shape)
-    encoders: dict[str, Callable[[Tensor], Tensor]] = {REFERENCE: lambda x: gru(x)[0].sum()}
-    for cell in ("rnn", "lstm", "gru"):
+    encoders: dict[str, Callable[[Tensor], Tensor]] = {}
+    references: dict[str, str] = {}
+    for cell, module in TORCH.items():
+        torch_rnn = module(args.input_size, batch_first=True, bidirectional=bidir, **shape)
         seqlab = RecurrentEncoder(args.input_size, cell=cell, bidirectional=bidir, **shape)
+        torch_rnn, seqlab = torch_rnn.to(device), seqlab.to(device)
+        name = f"torch.nn.{module.__name__}"
+        encoders[name] = lambda x, m=torch_rnn: m(x)[0].sum()
         encoders[f"seqlab {cell}"] = lambda x, m=seqlab: m(x, lengths).outputs.sum()
-    ligru = LiGRU(args.input_size, bidirectional=bidir, **shape).train()
+        references[name] = references[f"seqlab {cell}"] = name
+        if bidir and device.type == "cuda":  # is the packed default right on cuDNN? (see fused.py)
+            encoders[f"seqlab {cell} padded"] = lambda x, m=seqlab: padded(m, x, lengths)
+            references[f"seqlab {cell} padded"] = name
+    ligru = LiGRU(args.input_size, bidirectional=bidir, **shape).to(device).train()
     encoders["seqlab ligru"] = lambda x: ligru(x, lengths).outputs.sum()
+    references["seqlab ligru"] = REFERENCE
     module, why = load_speechbrain_rnn()
     if module is not None:
         speechbrain = module.LiGRU(
@@ -100,28 +96,59 @@ def build_encoders(args: argparse.Namespace) -> tuple[dict[str, Callable[[Tensor
             dropout=0.0,
             bidirectional=bidir,
             **shape,
-        ).train()
+        )
+        speechbrain = speechbrain.to(device).train()
         encoders["speechbrain ligru"] = lambda x: speechbrain(x)[0].sum()
-    return encoders, why
+        references["speechbrain ligru"] = REFERENCE
+    return encoders, references, why
 
 
-def time_once(run: Callable[[Tensor], Tensor], inputs: Tensor) -> float:
+def padded(encoder: RecurrentEncoder, x: Tensor, lengths: Tensor) -> Tensor:
+    """The encoder's loss with `uses_packed_sequences` answering False: the padded layout."""
+    chosen = rnn_module.uses_packed_sequences
+    rnn_module.uses_packed_sequences = lambda inputs: False
+    try:
+        return encoder(x, lengths).outputs.sum()
+    finally:
+        rnn_module.uses_packed_sequences = chosen
+
+
+def forward_backward(run: Callable[[Tensor], Tensor], inputs: Tensor, dtype: str) -> None:
     inputs.grad = None
+    autocast = DTYPES[dtype]
+    context = nullcontext() if autocast is None else torch.autocast(inputs.device.type, autocast)
+    with context:
+        loss = run(inputs)
+    loss.float().backward()
+
+
+def time_once(run: Callable[[Tensor], Tensor], inputs: Tensor, dtype: str) -> float:
+    """Milliseconds of one forward+backward; on CUDA, from an idle device to an idle device."""
+    cuda = inputs.device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
     start = time.perf_counter()
-    run(inputs).backward()
+    forward_backward(run, inputs, dtype)
+    if cuda:
+        torch.cuda.synchronize()
     return (time.perf_counter() - start) * 1e3
 
 
-def peak_memory_mb(run: Callable[[Tensor], Tensor], inputs: Tensor) -> float | None:
-    """Highest live tensor bytes during one forward+backward (torch.profiler memory timeline)."""
+def peak_memory_mb(run: Callable[[Tensor], Tensor], inputs: Tensor, dtype: str) -> float:
+    """Highest live tensor memory during one forward+backward, in MiB."""
+    if inputs.device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        forward_backward(run, inputs, dtype)
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() / 2**20
     from torch.profiler import ProfilerActivity, profile
     from torch.profiler._memory_profiler import Action
 
-    inputs.grad = None
     with profile(
         activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True
     ) as prof:
-        run(inputs).backward()
+        forward_backward(run, inputs, dtype)
     live = peak = 0
     for _, action, (key, _), size in prof._memory_profile().timeline:
         if key.device.type != "cpu":
@@ -134,48 +161,69 @@ def peak_memory_mb(run: Callable[[Tensor], Tensor], inputs: Tensor) -> float | N
     return peak / 2**20
 
 
-def main() -> None:
-    args = parse_args()
+def measure(args: argparse.Namespace) -> dict:
+    device = torch.device(args.device)
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    encoders, why_no_speechbrain = build_encoders(args)
-    inputs = torch.randn(args.batch, args.steps, args.input_size, requires_grad=True)
+    encoders, references, why_no_speechbrain = build_encoders(args, device)
+    inputs = torch.randn(args.batch, args.steps, args.input_size, device=device)
+    inputs.requires_grad_()
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); B={args.batch} "
-        f"T={args.steps} D={args.input_size} H={args.hidden_size} layers={args.layers} "
+        f"torch {torch.__version__} on {args.device} ({args.dtype}), "
+        f"{torch.get_num_threads()} thread(s); B={args.batch} T={args.steps} "
+        f"D={args.input_size} H={args.hidden_size} layers={args.layers} "
         f"bidirectional={args.bidirectional}; median of {args.runs} after {args.warmup} warm-up"
     )
     times: dict[str, list[float]] = {name: [] for name in encoders}
     for round_ in range(args.warmup + args.runs):
         for name, run in encoders.items():
-            elapsed = time_once(run, inputs)
+            elapsed = time_once(run, inputs, args.dtype)
             if round_ >= args.warmup:
                 times[name].append(elapsed)
-    reference = statistics.median(times[REFERENCE])
+    medians = {name: statistics.median(samples) for name, samples in times.items()}
     results = {}
-    print(f"{'encoder':<20}{'ms':>10}{'x nn.GRU':>10}")
-    for name, samples in times.items():
-        ms = statistics.median(samples)
-        results[name] = {"ms": round(ms, 2), "ratio_to_gru": round(ms / reference, 3)}
-        print(f"{name:<20}{ms:>10.1f}{ms / reference:>10.2f}")
+    print(f"{'encoder':<20}{'ms':>10}{'x nn.GRU':>10}{'x own torch.nn':>16}")
+    for name, ms in medians.items():
+        own = references[name]
+        results[name] = {
+            "ms": round(ms, 3),
+            "ratio_to_gru": round(ms / medians[REFERENCE], 3),
+            "reference": own,
+            "ratio": round(ms / medians[own], 3),
+        }
+        ratios = f"{ms / medians[REFERENCE]:>10.2f}{ms / medians[own]:>10.2f} ({own})"
+        print(f"{name:<20}{ms:>10.2f}{ratios}")
     speedup = None
     if "speechbrain ligru" in results:
-        speedup = round(results["speechbrain ligru"]["ms"] / results["seqlab ligru"]["ms"], 2)
+        speedup = round(medians["speechbrain ligru"] / medians["seqlab ligru"], 2)
         print(f"seqlab ligru is {speedup:.2f}x faster than speechbrain ligru")
     else:
         print(f"speechbrain ligru skipped: {why_no_speechbrain}")
-    memory = {name: peak_memory_mb(encoders[name], inputs) for name in (REFERENCE, "seqlab ligru")}
-    print(
-        "peak live tensor memory (torch.profiler memory timeline): "
-        + ", ".join(f"{name} {mb:.1f} MiB" for name, mb in memory.items())
-    )
+    memory = {
+        name: peak_memory_mb(encoders[name], inputs, args.dtype)
+        for name in (REFERENCE, "seqlab ligru")
+    }
+    print("peak memory: " + ", ".join(f"{name} {mb:.1f} MiB" for name, mb in memory.items()))
+    return {
+        "encoders": results,
+        "ligru_speedup_vs_speechbrain": speedup,
+        "peak_memory_mib": {name: round(mb, 2) for name, mb in memory.items()},
+        "settings": {key: str(value) for key, value in vars(args).items() if key != "json"},
+        "threads": torch.get_num_threads(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    why = unavailable(args)
+    if why:
+        print(f"skipped: {why}")
+        if args.json:
+            args.json.write_text(json.dumps({"skipped": why}, indent=2))
+        return
+    payload = measure(args)
     if args.json:
-        payload = {
-            "encoders": results,
-            "ligru_speedup_vs_speechbrain": speedup,
-            "peak_memory_mib": {name: round(mb, 2) for name, mb in memory.items()},
-            "threads": torch.get_num_threads(),
-        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2))
 
 

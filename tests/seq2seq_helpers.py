@@ -2,11 +2,14 @@
 
 import torch
 
+from seqlab.data.batch import Batch
 from seqlab.data.collate import pad_collate
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.sources.synthetic_seq2seq import SyntheticSeq2SeqDataModule
 from seqlab.data.spec import DataSpec
-from seqlab.tasks.seq2seq import Seq2SeqTask
+from seqlab.heads.seq2seq import Seq2SeqHead
+from seqlab.models.search import Decoded, hypotheses
+from seqlab.tasks.module import SequenceTask
 
 DECODING = {
     "val": "greedy",
@@ -15,6 +18,7 @@ DECODING = {
     "max_length": 12,
     "length_penalty": 0.0,
 }
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 0.01}
 
 
 def make_task(
@@ -25,9 +29,22 @@ def make_task(
     regularizer: dict | None = None,
     teacher_forcing: float = 1.0,
     **decoding,
-) -> Seq2SeqTask:
+) -> SequenceTask:
     """A small bidirectional-LSTM-encoder seq2seq task (dot attention: equal widths)."""
-    return Seq2SeqTask(
+    head = {
+        "_target_": "seqlab.heads.seq2seq.Seq2SeqHead",
+        "weight": 1.0,
+        "teacher_forcing": teacher_forcing,
+        "decoder": {
+            "cell": cell,
+            "hidden_size": 2 * hidden_size,
+            "embedding_dim": 16,
+            "dropout": 0.0,
+        },
+        "attention": {"kind": attention, "size": 16},
+        "decoding": {**DECODING, **decoding},
+    }
+    task = SequenceTask(
         spec,
         model={
             "_target_": "seqlab.models.rnn.RecurrentEncoder",
@@ -35,15 +52,29 @@ def make_task(
             "hidden_size": hidden_size,
             "bidirectional": True,
         },
+        heads={"main": head},
         regularizer=regularizer or {},
         init={"scheme": "default"},
-        optim={"name": "adam", "lr": 0.01, "weight_decay": 0.0, "scheduler": "none", "patience": 1},
-        decoder={"cell": cell, "hidden_size": 2 * hidden_size, "embedding_dim": 16, "dropout": 0.0},
-        attention={"kind": attention, "size": 16},
-        decoding={**DECODING, **decoding},
-        teacher_forcing=teacher_forcing,
+        optimizer=ADAM,
         embedding_dim=16,
     )
+    task.log = lambda *args, **kwargs: None  # outside a Trainer
+    return task
+
+
+def head_of(task: SequenceTask) -> Seq2SeqHead:
+    return task.model.heads["main"]
+
+
+def decode(task: SequenceTask, batch: Batch, strategy: str = "greedy") -> Decoded:
+    """Free decoding of `batch` by the task's seq2seq head."""
+    with torch.no_grad():
+        return head_of(task).decode(task.model.encode(batch), strategy)
+
+
+def own_targets(batch: Batch) -> list[list[tuple[int, ...]]]:
+    """Each item's single reference: its target without `<eos>` and padding."""
+    return [[tuple(h)] for h in hypotheses(batch.targets)]
 
 
 def synthetic(task: str = "copy", **kwargs) -> SyntheticSeq2SeqDataModule:
@@ -51,7 +82,7 @@ def synthetic(task: str = "copy", **kwargs) -> SyntheticSeq2SeqDataModule:
     return SyntheticSeq2SeqDataModule(task=task, batch_size=32, **{**args, **kwargs})
 
 
-def fit(task: Seq2SeqTask, dataset: SequenceDataset, epochs: int) -> None:
+def fit(task: SequenceTask, dataset: SequenceDataset, epochs: int) -> None:
     """Plain Adam loop over shuffled batches (faster than a Trainer for tiny tests)."""
     optimizer = torch.optim.Adam(task.parameters(), lr=0.01)
     generator = torch.Generator().manual_seed(0)
@@ -60,7 +91,7 @@ def fit(task: Seq2SeqTask, dataset: SequenceDataset, epochs: int) -> None:
         order = torch.randperm(len(dataset), generator=generator).tolist()
         for start in range(0, len(order), 32):
             batch = pad_collate([dataset[i] for i in order[start : start + 32]])
-            loss = task.step(batch, "train")
+            loss = task.training_step(batch, start)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

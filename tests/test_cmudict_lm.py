@@ -73,12 +73,12 @@ def test_perplexity_is_exp_of_total_ce_over_total_tokens() -> None:
     total, tokens, batch_ppl = 0.0, 0, []
     with torch.no_grad():
         for item in dm.splits.test:
-            logits = task(pad_collate([item]))[0]
+            logits = task(pad_collate([item]))["main"][0]
             total += float(F.cross_entropy(logits, item[1], reduction="sum"))
             tokens += len(item[1])
         for batch in dm.test_dataloader():
             mask = batch.target_mask
-            batch_ce = F.cross_entropy(task(batch)[mask], batch.targets[mask])
+            batch_ce = F.cross_entropy(task(batch)["main"][mask], batch.targets[mask])
             batch_ppl.append(math.exp(float(batch_ce)))
     assert logged["test/ce"] == pytest.approx(total / tokens, rel=1e-5)
     assert logged["test/ppl"] == pytest.approx(math.exp(total / tokens), rel=1e-5)

@@ -159,7 +159,6 @@ def test_2d_width_is_channels_times_feature_bins() -> None:
         ({"feature_pool": 2}, "model.feature_pool"),
         ({"rnn": {**LSTM, "hidden_size": 0}}, "model.hidden_size"),
         ({"rnn": {**LSTM, "merge": "max"}}, "model.merge"),
-        ({"dropout": 1.0}, "regularizer.dropout.p"),
     ],
 )
 def test_bad_options_name_the_key(options: dict, key: str) -> None:

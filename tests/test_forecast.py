@@ -78,7 +78,7 @@ def test_logged_metrics_match_an_independent_computation(ramp: np.ndarray) -> No
     with torch.no_grad():
         for item in dm.splits.val:
             x, y, _ = item
-            predicted = task(pad_collate([item]))[0, :, 0]
+            predicted = task(pad_collate([item]))["main"][0, :, 0]
             squared += (predicted - y).pow(2).tolist()
             absolute += (predicted - y).abs().tolist()
             naive_sq += (x[:, 0] - y).pow(2).tolist()

@@ -281,7 +281,6 @@ def test_gate_blocks_are_marked_and_orthogonal() -> None:
         ({"normalization": "group"}, "model.normalization"),
         ({"recurrent_dropout": 1.0}, "model.recurrent_dropout"),
         ({"nonlinearity": "gelu"}, "model.nonlinearity"),
-        ({"dropout": -0.1}, "dropout"),
     ],
 )
 def test_bad_options_name_the_key(kwargs: dict, key: str) -> None:

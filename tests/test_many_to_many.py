@@ -8,26 +8,27 @@ import torch.nn.functional as F
 
 from seqlab.data.collate import pad_collate
 from seqlab.data.spec import DataSpec
-from seqlab.tasks.many_to_many import ManyToManyTask
+from seqlab.tasks.module import SequenceTask
 
 LENGTHS = [3, 6, 2]
 CLASSES = DataSpec(input_size=4, num_classes=5)
 REGRESSION = DataSpec(input_size=4, target_size=2, persistence_baseline=True)
+ADAM = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
 
 
-def make_task(spec: DataSpec, reduction: str = "mean", **kwargs) -> ManyToManyTask:
+def make_task(spec: DataSpec, reduction: str = "mean", **kwargs) -> SequenceTask:
     torch.manual_seed(0)
     model = {"_target_": "seqlab.models.rnn.RecurrentEncoder", "cell": "gru", "hidden_size": 8}
     given = kwargs.pop("model", {})
     model = given if "_target_" in given else model | given  # a full config replaces the GRU
-    optim = {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "scheduler": "none", "patience": 1}
-    task = ManyToManyTask(
+    head = {"_target_": "seqlab.heads.per_step.PerStepHead", "weight": 1.0, "reduction": reduction}
+    task = SequenceTask(
         spec=spec,
         model=model,
+        heads={"main": head},
         regularizer=kwargs.pop("regularizer", {}),
         init={"scheme": "default"},
-        optim=optim,
-        reduction=reduction,
+        optimizer=ADAM,
         **kwargs,
     )
     return task.eval()
@@ -46,15 +47,15 @@ def make_items(spec: DataSpec, seed: int = 0) -> list:
     return items
 
 
-def run_step(task: ManyToManyTask, batch, stage: str = "val") -> tuple[float, dict]:
+def run_step(task: SequenceTask, batch, stage: str = "val") -> tuple[float, dict]:
     """Loss and every metric of `stage` after this one batch (metrics reset first)."""
-    for metric in task.metrics.values():
+    metrics = task.metrics[f"{stage}_metrics"]["model"]["main"]
+    for metric in metrics.values():
         metric.reset()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # self.log outside a Trainer only warns
-        loss = task.step(batch, stage)
-    values = {k: float(m.compute()) for k, m in task.metrics.items() if k.startswith(stage)}
-    return float(loss), values
+        loss = task.evaluate(batch, stage)
+    return float(loss), {k: float(m.compute()) for k, m in metrics.items()}
 
 
 def with_garbage_padding(batch):
@@ -95,25 +96,31 @@ def test_outputs_alone_equal_outputs_batched() -> None:
     task = make_task(CLASSES, model={"num_layers": 2, "cell": "lstm"})
     items = make_items(CLASSES)
     with torch.no_grad():
-        batched = task(pad_collate(items))
+        batched = task(pad_collate(items))["main"]
         for row, item in enumerate(items):
-            alone = task(pad_collate([item]))[0]
+            alone = task(pad_collate([item]))["main"][0]
             torch.testing.assert_close(batched[row, : len(item[0])], alone, atol=1e-6, rtol=0)
 
 
-def test_loss_is_per_step_cross_entropy_with_label_smoothing() -> None:
+def test_label_smoothing_enters_the_training_loss_only() -> None:
     smoothing = {"label_smoothing": {"epsilon": 0.2}}
     task = make_task(CLASSES, regularizer=smoothing)
     batch = pad_collate(make_items(CLASSES))
     loss, metrics = run_step(task, batch)
-    with torch.no_grad():
-        logits = task(batch)[batch.target_mask]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # self.log outside a Trainer only warns
+        logits = task(batch)["main"][batch.target_mask]
+        training_loss = task.training_step(batch, 0)
     targets = batch.targets[batch.target_mask]
-    expected = F.cross_entropy(logits, targets, label_smoothing=0.2)
-    assert loss == pytest.approx(float(expected), rel=1e-5)
+    smoothed = F.cross_entropy(logits, targets, label_smoothing=0.2)
     plain = float(F.cross_entropy(logits, targets))
-    assert metrics["val_ce"] == pytest.approx(plain, rel=1e-5)  # metrics stay unsmoothed
-    assert metrics["val_ppl"] == pytest.approx(float(torch.exp(torch.tensor(plain))), rel=1e-5)
+    assert float(training_loss) == pytest.approx(float(smoothed), rel=1e-5)
+    assert loss == pytest.approx(plain, rel=1e-5)  # validation: the plain data loss
+    assert float(smoothed) != pytest.approx(plain, rel=1e-3)
+    assert metrics["ce"] == pytest.approx(plain, rel=1e-5)  # metrics stay unsmoothed
+    assert metrics["ppl"] == pytest.approx(float(torch.exp(torch.tensor(plain))), rel=1e-5)
+    predicted = logits.argmax(-1)
+    assert metrics["acc"] == pytest.approx(float((predicted == targets).float().mean()))
 
 
 def test_regression_metrics_and_persistence_baseline() -> None:
@@ -122,15 +129,15 @@ def test_regression_metrics_and_persistence_baseline() -> None:
     loss, metrics = run_step(task, batch)
     mask = batch.target_mask
     with torch.no_grad():
-        predicted = task(batch)[mask]
+        predicted = task(batch)["main"][mask]
     targets, naive = batch.targets[mask], batch.inputs[:, :, :2][mask]
-    assert metrics["val_mse"] == pytest.approx(float((predicted - targets).pow(2).mean()))
-    assert metrics["val_mae"] == pytest.approx(float((predicted - targets).abs().mean()))
-    assert metrics["val_mse_naive"] == pytest.approx(float((naive - targets).pow(2).mean()))
-    assert metrics["val_mae_naive"] == pytest.approx(float((naive - targets).abs().mean()))
-    ratio = metrics["val_mse"] / metrics["val_mse_naive"]
-    assert metrics["val_mse_ratio"] == pytest.approx(ratio, rel=1e-5)
-    assert loss == pytest.approx(metrics["val_mse"], rel=1e-5)
+    assert metrics["mse"] == pytest.approx(float((predicted - targets).pow(2).mean()))
+    assert metrics["mae"] == pytest.approx(float((predicted - targets).abs().mean()))
+    assert metrics["mse_naive"] == pytest.approx(float((naive - targets).pow(2).mean()))
+    assert metrics["mae_naive"] == pytest.approx(float((naive - targets).abs().mean()))
+    ratio = metrics["mse"] / metrics["mse_naive"]
+    assert metrics["mse_ratio"] == pytest.approx(ratio, rel=1e-5)
+    assert loss == pytest.approx(metrics["mse"], rel=1e-5)
 
 
 def test_next_step_data_refuses_a_bidirectional_encoder() -> None:
@@ -150,7 +157,7 @@ def test_a_downsampling_encoder_is_refused_before_training() -> None:
 
 
 def test_per_sequence_targets_and_bad_reduction_are_refused() -> None:
-    with pytest.raises(ValueError, match="task.reduction"):
+    with pytest.raises(ValueError, match="task.heads.main: reduction must be one of"):
         make_task(CLASSES, reduction="median")
     batch = pad_collate([(torch.randn(3, 4), torch.tensor(1), 0)])
     with pytest.raises(ValueError, match="one target per step"):

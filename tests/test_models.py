@@ -37,13 +37,17 @@ def test_final_vector_is_last_real_step() -> None:
     [
         ({"hidden_size": 0}, "model.hidden_size"),
         ({"cell": "tcn"}, "model.cell"),
-        ({"dropout": 1.0}, "dropout"),
         ({"num_layers": 0}, "model.num_layers"),
     ],
 )
 def test_bad_encoder_options_name_the_key(kwargs: dict, key: str) -> None:
     with pytest.raises(ValueError, match=key):
         RecurrentEncoder(input_size=3, **kwargs)
+
+
+def test_a_dropout_that_is_not_a_module_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="regularizer.dropout"):
+        RecurrentEncoder(input_size=3, num_layers=2, dropout=0.3)
 
 
 def test_masked_batchnorm_ignores_padding() -> None:

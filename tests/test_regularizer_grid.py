@@ -13,13 +13,17 @@ from hydra.errors import InstantiationException
 from hydra.utils import get_class
 
 from seqlab.build import build_datamodule
-from seqlab.tasks.base import SequenceTask
+from seqlab.heads.base import Head
 from seqlab.train import CONFIG_DIR, train
 from tests.multitask_helpers import MULTITASK
 
 TASK_DATA: dict[str, list[str]] = {
     "many_to_many": ["data.per_step=true"],
-    "seq2seq": ["data=synthetic_seq2seq", "data.num_items=32", "task.decoding.max_length=8"],
+    "seq2seq": [
+        "data=synthetic_seq2seq",
+        "data.num_items=32",
+        "task.heads.main.decoding.max_length=8",
+    ],
     "multitask": MULTITASK,
 }
 # many_to_many (also as a multitask head) needs one output per step: the CRDNN runs there
@@ -77,13 +81,12 @@ def test_bagging_trains_every_task_that_supports_it(tiny_config, task: str) -> N
     cfg = tiny_config(
         f"task={task}", *TASK_DATA.get(task, []), "ensemble=bagging", "ensemble.members=2", *STEP
     )
-    task_class = get_class(cfg.task._target_)
-    supported = all(
-        getattr(task_class, method) is not getattr(SequenceTask, method)
-        for method in ("example_losses", "predict")
-    )
-    if not supported:
-        with pytest.raises(ValueError, match="ensemble=bagging needs task"):
+    heads = {name: get_class(head._target_) for name, head in cfg.task.heads.items()}
+    assert heads
+    # members are averaged by their heads: every head must know how to average its outputs
+    unaveraged = [name for name, cls in heads.items() if cls.combine is Head.combine]
+    if unaveraged:
+        with pytest.raises(ValueError, match=f"head '{unaveraged[0]}' .*cannot average"):
             train(cfg)
         return
     metrics = train(cfg)

@@ -5,7 +5,9 @@ import torch
 from torch import nn
 
 from seqlab.data.collate import pad_collate
-from seqlab.models.rnn import RecurrentEncoder, reverse_padded
+from seqlab.models.fused import reverse_padded
+from seqlab.models.rnn import RecurrentEncoder
+from seqlab.regularization.dropout import SequenceDropout
 from tests.padding_checks import assert_same_alone_and_batched
 
 OPTIONS = [
@@ -95,7 +97,6 @@ def test_reverse_padded_reverses_within_each_length() -> None:
         ({"merge": "mean", "bidirectional": True}, "model.merge"),
         ({"shared_directions": True}, "model.shared_directions"),
         ({"hidden_size": -2}, "model.hidden_size"),
-        ({"dropout": -0.1}, "regularizer.dropout.p"),
     ],
 )
 def test_bad_recurrent_options_name_the_key(kwargs: dict, key: str) -> None:
@@ -107,3 +108,47 @@ def test_wrong_feature_count_is_named() -> None:
     encoder = RecurrentEncoder(input_size=3)
     with pytest.raises(ValueError, match="built for 3 input features"):
         encoder(torch.randn(2, 5, 4), torch.tensor([5, 3]))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_unpacked_bidirectional_equals_the_packed_kernel(
+    cell: str, num_layers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(3, cell, 5, num_layers, bidirectional=True).double()
+    assert set(encoder.state_dict()) == {f"rnn.{key}" for key in encoder.rnn.state_dict()}
+    assert any(key.endswith("_reverse") for key in encoder.state_dict())
+    _, batch = batch_of((4, 9, 1, 6))
+    inputs = batch.inputs.requires_grad_()
+    weights = torch.randn(4, 9, 10, dtype=torch.float64), torch.randn(4, 10, dtype=torch.float64)
+    results = []
+    for packed in (False, True):
+        monkeypatch.setattr("seqlab.models.rnn.uses_packed_sequences", lambda x, p=packed: p)
+        out = encoder(inputs, batch.lengths)
+        loss = (out.outputs * weights[0]).sum() + (out.final * weights[1]).sum()
+        results.append((out, torch.autograd.grad(loss, [inputs, *encoder.parameters()])))
+    (unpacked, unpacked_grads), (packed_out, packed_grads) = results
+    for name in ("outputs", "final", "states"):
+        torch.testing.assert_close(getattr(unpacked, name), getattr(packed_out, name))
+    for fast, reference in zip(unpacked_grads, packed_grads, strict=True):
+        torch.testing.assert_close(fast, reference)
+
+
+def test_unpacked_bidirectional_drops_between_layers_in_training_only() -> None:
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(3, "gru", 5, 2, bidirectional=True, dropout=SequenceDropout(0.5))
+    _, batch = batch_of((4, 9))
+    inputs = batch.inputs.float()
+    evaluated = encoder.eval()(inputs, batch.lengths).outputs
+    torch.testing.assert_close(encoder(inputs, batch.lengths).outputs, evaluated)
+    assert not torch.allclose(encoder.train()(inputs, batch.lengths).outputs, evaluated)
+
+
+def test_reverse_padded_gradient_is_the_same_reversal() -> None:
+    _, batch = batch_of((2, 5, 4))
+    inputs = batch.inputs.requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: reverse_padded(x, batch.lengths), (inputs,))
+    grad = torch.randn_like(inputs)
+    (back,) = torch.autograd.grad(reverse_padded(inputs, batch.lengths), inputs, grad)
+    torch.testing.assert_close(back, reverse_padded(grad, batch.lengths))

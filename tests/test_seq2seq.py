@@ -6,10 +6,10 @@ import torch.nn.functional as F
 
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
+from seqlab.heads.sequence_metrics import error_rate_metrics, update_error_rates
 from seqlab.models.attention import ATTENTIONS, make_attention
 from seqlab.models.search import hypotheses
-from seqlab.tasks.sequence_metrics import SequenceErrorRates
-from tests.seq2seq_helpers import batch_of, fit, make_task, synthetic
+from tests.seq2seq_helpers import batch_of, decode, fit, head_of, make_task, own_targets, synthetic
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +30,19 @@ def trained() -> dict:
 def test_learns_copy_and_reverse(trained: dict, kind: str, strategy: str) -> None:
     task, splits = trained[kind]
     batch = batch_of(splits.test, list(range(len(splits.test))))
-    rates = SequenceErrorRates()
-    rates.update(
-        hypotheses(task.decode_batch(batch, strategy).tokens), task.references(batch, "test")
-    )
-    assert float(rates.wer.compute()) <= 0.05
-    assert float(rates.per.compute()) <= 0.02
+    rates = error_rate_metrics()
+    update_error_rates(rates, hypotheses(decode(task, batch, strategy).tokens), own_targets(batch))
+    assert float(rates["wer"].compute()) <= 0.05
+    assert float(rates["per"].compute()) <= 0.02
 
 
 @pytest.mark.parametrize("kind", ["copy", "reverse"])
 def test_beam_of_one_equals_greedy(trained: dict, kind: str, monkeypatch) -> None:
     task, splits = trained[kind]
-    monkeypatch.setitem(task.decoding, "beam_size", 1)
+    monkeypatch.setattr(head_of(task).decoding, "beam_size", 1)
     batch = batch_of(splits.val, list(range(len(splits.val))))
-    greedy = task.decode_batch(batch, "greedy").tokens
-    beam = task.decode_batch(batch, "beam").tokens
+    greedy = decode(task, batch, "greedy").tokens
+    beam = decode(task, batch, "beam").tokens
     assert torch.equal(greedy, beam)
 
 
@@ -54,9 +52,7 @@ def test_untrained_beam_of_one_equals_greedy(cell: str) -> None:
     splits = synthetic("copy").splits
     task = make_task(splits.spec, cell=cell, beam_size=1, max_length=15).eval()
     batch = batch_of(splits.val, list(range(20)))
-    assert torch.equal(
-        task.decode_batch(batch, "greedy").tokens, task.decode_batch(batch, "beam").tokens
-    )
+    assert torch.equal(decode(task, batch, "greedy").tokens, decode(task, batch, "beam").tokens)
 
 
 @pytest.mark.parametrize("kind", sorted(ATTENTIONS))
@@ -81,10 +77,7 @@ def test_sequence_decodes_the_same_alone_and_batched(attention: str, strategy: s
     short, longer = order[0], order[-5:]
     batched = batch_of(splits.val, [short, *longer])
     alone = batch_of(splits.val, [short])
-    out_batched, out_alone = (
-        task.decode_batch(batched, strategy),
-        task.decode_batch(alone, strategy),
-    )
+    out_batched, out_alone = decode(task, batched, strategy), decode(task, alone, strategy)
     assert hypotheses(out_batched.tokens)[0] == hypotheses(out_alone.tokens)[0]
     if strategy == "greedy":
         steps, length = out_alone.weights.shape[1], int(alone.lengths[0])
@@ -92,6 +85,16 @@ def test_sequence_decodes_the_same_alone_and_batched(attention: str, strategy: s
         assert torch.allclose(
             out_batched.weights[0, :steps, :length], out_alone.weights[0], atol=1e-6
         )
+
+
+def evaluated(task, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+    """Validation loss and PER/WER of one batch (metrics reset first)."""
+    metrics = task.metrics["val_metrics"]["model"]["main"]
+    for metric in metrics.values():
+        metric.reset()
+    with torch.no_grad():
+        loss = task.evaluate(batch, "val")
+    return loss, {name: float(metric.compute()) for name, metric in metrics.items()}
 
 
 def test_padded_targets_change_neither_loss_nor_metrics() -> None:
@@ -107,37 +110,44 @@ def test_padded_targets_change_neither_loss_nor_metrics() -> None:
         batch.indices,
         batch.target_lengths,
     )
-    with torch.no_grad():
-        assert torch.allclose(task.step(batch, "val"), task.step(padded, "val"), atol=1e-6)
-    assert task.references(batch, "val") == task.references(padded, "val")
+    loss, metrics = evaluated(task, batch)
+    padded_loss, padded_metrics = evaluated(task, padded)
+    assert torch.allclose(loss, padded_loss, atol=1e-6)
+    assert metrics == pytest.approx(padded_metrics) and set(metrics) == {"per", "wer"}
+    assert metrics["per"] > 0  # untrained: the check compares real error rates
+    assert own_targets(batch) == own_targets(padded)
 
 
 def test_per_item_loss_is_the_same_alone_and_batched() -> None:
     torch.manual_seed(4)
     splits = synthetic("copy", max_length=9).splits
     task = make_task(splits.spec).eval()
+    head = head_of(task)
     order = sorted(range(len(splits.val)), key=lambda i: splits.val.lengths[i])
     with torch.no_grad():
         batched = batch_of(splits.val, [order[0], order[-1]])
         alone = batch_of(splits.val, [order[0]])
-        logits_batched = task.teacher_forced(task.encode(batched), batched.targets, 1.0)
-        logits_alone = task.teacher_forced(task.encode(alone), alone.targets, 1.0)
+        logits_batched = head(task.model.encode(batched), batched, "val")
+        logits_alone = head(task.model.encode(alone), alone, "val")
+        assert torch.allclose(head.loss(logits_alone, alone), task.evaluate(alone, "val"))
     steps = int(alone.target_lengths[0])
     assert torch.allclose(logits_batched[0, :steps], logits_alone[0], atol=1e-5)
-    assert torch.allclose(task.sequence_loss(logits_alone, alone), task.step(alone, "val"))
 
 
-def test_label_smoothing_is_honoured() -> None:
+def test_label_smoothing_enters_the_training_loss_only() -> None:
     torch.manual_seed(5)
     splits = synthetic("copy").splits
     smoothed = make_task(splits.spec, regularizer={"label_smoothing": {"epsilon": 0.2}}).eval()
+    head = head_of(smoothed)
     batch = batch_of(splits.val, list(range(8)))
     with torch.no_grad():
-        logits = smoothed.teacher_forced(smoothed.encode(batch), batch.targets, 1.0)
+        logits = head(smoothed.model.encode(batch), batch, "val")
         mask = batch.target_mask
         expected = F.cross_entropy(logits[mask], batch.targets[mask], label_smoothing=0.2)
         plain = F.cross_entropy(logits[mask], batch.targets[mask])
-        assert torch.allclose(smoothed.sequence_loss(logits, batch), expected)
+        assert torch.allclose(head.loss(logits, batch, smoothing=0.2), expected)
+        assert torch.allclose(smoothed.training_step(batch, 0), expected)
+        assert torch.allclose(smoothed.evaluate(batch, "val"), plain)
     assert not torch.allclose(expected, plain)
 
 
@@ -145,9 +155,12 @@ def test_scheduled_sampling_feeds_own_predictions() -> None:
     torch.manual_seed(6)
     splits = synthetic("copy").splits
     task = make_task(splits.spec, teacher_forcing=0.0).train()
+    head = head_of(task)
     batch = batch_of(splits.train, list(range(8)))
-    forced = task.teacher_forced(task.encode(batch), batch.targets, 1.0)
-    free = task.teacher_forced(task.encode(batch), batch.targets, 0.0)
+    encoded = task.model.encode(batch)
+    forced = head(encoded, batch, "val")  # evaluation is always teacher-forced
+    free = head(encoded, batch, "train")  # teacher_forcing=0: own argmax fed back
+    assert forced.shape == free.shape
     assert torch.allclose(forced[:, 0], free[:, 0])  # the first step sees <bos> either way
     assert not torch.allclose(forced[:, 1:], free[:, 1:])
 
@@ -155,12 +168,12 @@ def test_scheduled_sampling_feeds_own_predictions() -> None:
 @pytest.mark.parametrize(
     ("change", "key"),
     [
-        ({"teacher_forcing": 1.5}, "task.teacher_forcing"),
-        ({"attention": "luong"}, "task.attention.kind"),
-        ({"cell": "rnn"}, "task.decoder.cell"),
-        ({"val": "beams"}, "task.decoding.val"),
-        ({"beam_size": 0}, "task.decoding.beam_size"),
-        ({"max_length": 0}, "task.decoding.max_length"),
+        ({"teacher_forcing": 1.5}, "task.heads.main: teacher_forcing"),
+        ({"attention": "luong"}, "task.heads.main: attention.kind"),
+        ({"cell": "rnn"}, "task.heads.main: decoder.cell"),
+        ({"val": "beams"}, "task.heads.main: decoding.val"),
+        ({"beam_size": 0}, "task.heads.main: decoding.beam_size"),
+        ({"max_length": 0}, "task.heads.main: decoding.max_length"),
     ],
 )
 def test_bad_task_settings_name_the_key(change: dict, key: str) -> None:
@@ -170,10 +183,10 @@ def test_bad_task_settings_name_the_key(change: dict, key: str) -> None:
 
 
 def test_dot_attention_needs_equal_widths() -> None:
-    with pytest.raises(ValueError, match="task.attention.kind=dot"):
+    with pytest.raises(ValueError, match=r"attention\.kind=dot"):
         make_attention("dot", query_size=8, key_size=6, attention_size=4)
 
 
 def test_data_without_target_vocabulary_is_rejected() -> None:
-    with pytest.raises(ValueError, match="target_vocab"):
+    with pytest.raises(ValueError, match="task.heads.main: .*target_vocab"):
         make_task(DataSpec(input_size=4, num_classes=3))

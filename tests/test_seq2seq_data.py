@@ -8,7 +8,7 @@ import torch
 
 from seqlab.data.sources.cmudict_g2p import CMUDictG2PDataModule, build_g2p_splits
 from seqlab.data.vocab import Vocabulary
-from seqlab.tasks.sequence_metrics import SequenceErrorRates
+from seqlab.heads.sequence_metrics import error_rate_metrics, update_error_rates
 from tests.seq2seq_helpers import synthetic
 
 PHONEMES = ["AA0", "AA1", "B", "K", "T"]
@@ -119,14 +119,15 @@ def test_error_rates_match_an_independent_computation() -> None:
         hyp = references[-1] if choice < 0.3 else word(rng.randint(0, 8))
         hyps.append(hyp)
         refs.append(references)
-    rates = SequenceErrorRates()
-    rates.update(hyps[:25], refs[:25])
-    rates.update(hyps[25:], refs[25:])
+    rates = error_rate_metrics()
+    update_error_rates(rates, hyps[:25], refs[:25])
+    update_error_rates(rates, hyps[25:], refs[25:])
     pairs = zip(hyps, refs, strict=True)
     closest = [min(r, key=lambda ref, h=h: edit_distance(h, ref)) for h, r in pairs]
     errors = sum(edit_distance(h, c) for h, c in zip(hyps, closest, strict=True))
     per = errors / sum(len(c) for c in closest)
     wer = sum(h not in r for h, r in zip(hyps, refs, strict=True)) / len(hyps)
-    assert float(rates.per.compute()) == pytest.approx(per)
-    assert float(rates.wer.compute()) == pytest.approx(wer)
+    assert set(rates) == {"per", "wer"}
+    assert float(rates["per"].compute()) == pytest.approx(per)
+    assert float(rates["wer"].compute()) == pytest.approx(wer)
     assert 0 < wer < 1

@@ -13,17 +13,17 @@ from seqlab.eval import evaluate
 from seqlab.models.search import hypotheses
 from seqlab.train import train
 from tests.conftest import compose_config
-from tests.seq2seq_helpers import batch_of, make_task, synthetic
+from tests.seq2seq_helpers import batch_of, decode, make_task, synthetic
 
 SEQ2SEQ = [
     "data=synthetic_seq2seq",
     "data.num_items=64",
     "task=seq2seq",
     "model.bidirectional=true",
-    "task.decoder.hidden_size=16",
-    "task.attention.size=8",
-    "task.decoding.max_length=10",
-    "task.decoding.beam_size=2",
+    "task.heads.main.decoder.hidden_size=16",
+    "task.heads.main.attention.size=8",
+    "task.heads.main.decoding.max_length=10",
+    "task.heads.main.decoding.beam_size=2",
     "trainer.max_epochs=2",
     "callbacks=[default,attention_plot]",
     "callbacks.rich_progress_bar=null",
@@ -58,7 +58,8 @@ def test_metrics_accept_any_reference_of_an_item() -> None:
     val = synthetic("copy").splits.val
     task = make_task(synthetic("copy").splits.spec, max_length=6).eval()
     items = list(range(24))
-    outputs = hypotheses(task.decode_batch(batch_of(val, items)).tokens)
+    del task.log  # log through the Trainer again
+    outputs = hypotheses(decode(task, batch_of(val, items)).tokens)
     targets = [tuple(val[i][1][:-1].tolist()) for i in items]
     references = [[t, o] if o and o != t else [t] for t, o in zip(targets, outputs, strict=True)]
     dataset = MultiReferenceDataset(

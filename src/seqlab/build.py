@@ -6,34 +6,27 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import LearningRateMonitor, ProgressBar
 
 from seqlab.data.datamodule import SequenceDataModule
-from seqlab.tasks.bagging import BaggingTask
+from seqlab.tasks.module import SequenceTask
+
+TASK_PARTS = ("model", "regularizer", "init", "optimizer", "scheduler", "ensemble")
 
 
 def build_datamodule(cfg: DictConfig) -> SequenceDataModule:
     return instantiate(cfg.data)
 
 
-def build_task(cfg: DictConfig, datamodule: SequenceDataModule) -> pl.LightningModule:
-    """The task for the data's `DataSpec` (loading the data if it is not loaded yet), or an
-    ensemble of such tasks (`ensemble=bagging`).
+def build_task(cfg: DictConfig, datamodule: SequenceDataModule) -> SequenceTask:
+    """The LightningModule for the data's `DataSpec` (loading the data if it is not loaded
+    yet). Every part arrives as a plain dict, so checkpoints hold only plain data."""
+    parts = {key: plain(cfg.get(key)) for key in TASK_PARTS}
+    return SequenceTask(spec=datamodule.spec, **plain(cfg.task), **parts)
 
-    Sub-configs arrive as plain dicts, so checkpoints hold only plain hyperparameters.
-    """
-    parts = {k: OmegaConf.to_container(cfg[k], resolve=True) for k in ("model", "regularizer")}
-    parts["init"] = OmegaConf.to_container(cfg.init, resolve=True)
-    ensemble = cfg.get("ensemble") or {"kind": "none"}
-    if ensemble["kind"] == "bagging":
-        return BaggingTask(
-            spec=datamodule.spec,
-            task=OmegaConf.to_container(cfg.task, resolve=True),
-            members=ensemble["members"],
-            models=OmegaConf.to_container(ensemble["models"], resolve=True),
-            seed=ensemble["seed"],
-            **parts,
-        )
-    if ensemble["kind"] != "none":
-        raise ValueError(f"ensemble.kind must be none or bagging, got {ensemble['kind']!r}")
-    return instantiate(cfg.task, spec=datamodule.spec, **parts, _recursive_=False, _convert_="all")
+
+def plain(node: DictConfig | None) -> dict | None:
+    """A resolved config node as plain containers (None and empty stay None)."""
+    if node is None:
+        return None
+    return OmegaConf.to_container(node, resolve=True) or None
 
 
 def build_callbacks(cfg: DictConfig, loggers: list) -> list[pl.Callback]:
@@ -43,7 +36,7 @@ def build_callbacks(cfg: DictConfig, loggers: list) -> list[pl.Callback]:
     `trainer.enable_progress_bar`; Lightning refuses either combination otherwise.
     """
     unusable = () if loggers else (LearningRateMonitor,)
-    if not cfg.trainer.enable_progress_bar:
+    if cfg.trainer.enable_progress_bar is False:
         unusable += (ProgressBar,)
     callbacks = [instantiate(c) for c in cfg.get("callbacks", {}).values() if c is not None]
     return [c for c in callbacks if not isinstance(c, unusable)]

@@ -3,17 +3,19 @@
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 from matplotlib.figure import Figure
 from pytorch_lightning.loggers import WandbLogger
 
 from seqlab.data.collate import pad_collate
 from seqlab.data.vocab import Vocabulary
+from seqlab.heads.seq2seq import Seq2SeqHead
 
 
 class AttentionPlot(pl.Callback):
     """After validation, greedy-decodes the first `num_items` validation items and draws each
     attention matrix (output symbols x input steps), saved as PNG under `dirpath` and logged
-    as a W&B image when a W&B logger is attached. Needs a task with `decode_batch` (seq2seq)."""
+    as a W&B image when a W&B logger is attached. Needs a seq2seq head (the first one is drawn)."""
 
     def __init__(self, dirpath: str, num_items: int = 4, every_n_epochs: int = 1) -> None:
         if num_items <= 0:
@@ -25,10 +27,13 @@ class AttentionPlot(pl.Callback):
         self.dirpath, self.num_items, self.every_n_epochs = Path(dirpath), num_items, every_n_epochs
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        if not hasattr(pl_module, "decode_batch"):
+        self.head_name = next(
+            (n for n, h in pl_module.model.heads.items() if isinstance(h, Seq2SeqHead)), None
+        )
+        if self.head_name is None:
             raise TypeError(
-                f"callbacks.attention_plot needs a task with attention (task=seq2seq), "
-                f"got {type(pl_module).__name__}"
+                "callbacks.attention_plot needs a head with attention (task=seq2seq), "
+                f"got heads {dict(pl_module.model.heads)}"
             )
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -49,9 +54,11 @@ class AttentionPlot(pl.Callback):
         batch = pad_collate(items).to(pl_module.device)
         was_training = pl_module.training
         pl_module.eval()
-        decoded = pl_module.decode_batch(batch, "greedy")
+        head = pl_module.model.heads[self.head_name]
+        with torch.no_grad():
+            decoded = head.decode(pl_module.model.encode(batch), "greedy")
         pl_module.train(was_training)
-        spec = pl_module.spec
+        spec = head.spec
         figure = Figure(figsize=(3.2 * len(items), 3.4))  # no pyplot: no GUI backend, no globals
         axes = figure.subplots(1, len(items), squeeze=False)
         for row, axis in enumerate(axes[0]):

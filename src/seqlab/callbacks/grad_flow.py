@@ -6,25 +6,19 @@ For a recurrent net the curve shows at a glance whether the loss still reaches e
 
 import copy
 import math
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import matplotlib
 import pytorch_lightning as pl
 import torch
+from matplotlib.figure import Figure
 from pytorch_lightning.loggers import TensorBoardLogger, WandbLogger
 from pytorch_lightning.utilities import rank_zero_warn
-from torch import Tensor
+from torch import Tensor, nn
+from torch.nn.modules.module import register_module_forward_hook
 
-from seqlab.callbacks.unroll import unrolled_forward
 from seqlab.data.batch import Batch
-from seqlab.models.base import EncoderOutput
-from seqlab.models.rnn import RecurrentEncoder
-from seqlab.tasks.base import SequenceTask
-
-matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402  (backend first: no display on servers)
+from seqlab.models.base import EncoderOutput, states_through_time
 
 
 @dataclass
@@ -52,83 +46,62 @@ class GradientFlow:
     def ratio(self) -> float:
         first = self.per_sequence[:, 0]
         last = self.per_sequence[torch.arange(len(self.lengths)), self.lengths - 1]
-        return math.exp(torch.log(first / last).mean().item())
+        tiny = torch.finfo(torch.float64).tiny  # an exact zero (a dead unit) stays finite
+        logs = torch.log(first.double().clamp_min(tiny) / last.double().clamp_min(tiny))
+        return math.exp(logs.mean().item())
 
 
-def first_sequences(batch: Batch, count: int) -> Batch:
-    """The first `count` sequences of a batch, padding trimmed to the longest of them."""
-    return batch.first(count)
+def gradient_flow(probe: nn.Module, batch: Batch) -> GradientFlow:
+    """|d loss / d h_t| for every step of `batch`, on a float64 copy of `probe` in eval mode.
 
-
-def detached_copy(task: pl.LightningModule) -> pl.LightningModule:
-    """A copy of the task without its trainer: its metrics and logging stay untouched.
-
-    Sub-tasks holding the trainer too (multitask heads) are detached alike."""
-    tasks = [m for m in task.modules() if isinstance(m, pl.LightningModule)]
-    trainers = [m._trainer for m in tasks]
-    for m in tasks:
-        m._trainer = None
-    try:
-        return copy.deepcopy(task)
-    finally:
-        for m, trainer in zip(tasks, trainers, strict=True):
-            m._trainer = trainer
-
-
-def probed_task(module: pl.LightningModule) -> SequenceTask | None:
-    """The task whose encoder is probed: the module itself, or an ensemble's first member."""
-    return next((m for m in module.modules() if isinstance(m, SequenceTask)), None)
-
-
-def gradient_flow(task: SequenceTask, batch: Batch) -> GradientFlow:
-    """|d loss / d h_t| for every step of `batch`, on a copy of `task` in eval mode.
-
-    h_t is the top layer's hidden state (both directions joined) of a `RecurrentEncoder`,
-    run step by step (`unroll.py`). Other encoders have no exposed states: the gradient is then
-    taken with respect to the encoder's inputs x_t, which shows the same flow through time.
-    The copy runs in float64: vanishing gradients underflow float32 within ~100 steps.
+    `probe` is a LightningModule's `gradient_probe()`: an nn.Module holding no trainer, with
+    `data_loss(batch) -> (loss, EncoderOutput)`. Inside `states_through_time()` encoders make
+    `EncoderOutput.states` (the top layer's h_t, both directions) a tensor their recurrence
+    reads, so its gradient is the whole flow through time. An encoder without states (None)
+    is measured at its inputs x_t instead (the quantity says which), which shows the same flow
+    one layer lower. Float64: vanishing gradients underflow float32 within ~100 steps.
     """
-    probe = detached_copy(task).double().eval()
+    probe = copy.deepcopy(probe).double().eval()
     if batch.inputs.is_floating_point():
-        batch = replace(batch, inputs=batch.inputs.double())
-    encoder, recorded = probe.encoder, {}
+        batch = replace(batch, inputs=batch.inputs.double().requires_grad_())
+    inputs: list[Tensor] = []
 
-    def forward(inputs: Tensor, lengths: Tensor) -> EncoderOutput:
-        if isinstance(encoder, RecurrentEncoder):
-            outputs, final, states = unrolled_forward(encoder.rnn, inputs, lengths)
-            recorded["states"] = [s for direction in states for s in direction]
-            recorded["directions"] = len(states)
-            return EncoderOutput(outputs, lengths, final)
-        inputs = inputs.detach().requires_grad_()
-        recorded["inputs"] = inputs
-        return type(encoder).forward(encoder, inputs, lengths)
+    def record_encoder_inputs(module: nn.Module, args: tuple, output: object) -> None:
+        if isinstance(output, EncoderOutput):  # the outermost encoder finishes last
+            inputs.append(args[0])
 
-    encoder.forward = forward
-    with torch.enable_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the probe has no trainer to log to
-        loss = probe.step(batch, "train")
-    if "states" in recorded:
-        grads = torch.autograd.grad(loss, recorded["states"], allow_unused=True)
-        pairs = zip(grads, recorded["states"], strict=True)
-        grads = [torch.zeros_like(s) if g is None else g for g, s in pairs]
-        steps = len(grads) // recorded["directions"]
-        squares = torch.stack([g.pow(2).sum(-1) for g in grads], dim=1)  # [B, dirs * T]
-        squares = squares.reshape(len(batch), recorded["directions"], steps).sum(1)
-        quantity = "h_t"
+    hook = register_module_forward_hook(record_encoder_inputs)
+    try:
+        with torch.enable_grad(), states_through_time():
+            loss, encoded = probe.data_loss(batch)
+    finally:
+        hook.remove()
+    if encoded.states is not None and encoded.states.requires_grad:
+        (grad,) = torch.autograd.grad(loss, encoded.states)
+        lengths, quantity = encoded.lengths, "h_t"
     else:
-        (grad,) = torch.autograd.grad(loss, recorded["inputs"])
-        squares, quantity = grad.pow(2).flatten(2).sum(-1), "x_t"
-    per_sequence = squares.sqrt().detach().cpu() * batch.mask.cpu()
-    return GradientFlow(per_sequence, batch.lengths.cpu(), quantity)
+        if not inputs:
+            raise TypeError(
+                "gradient flow: no module returned an EncoderOutput during data_loss(batch), "
+                "so neither states nor encoder inputs can be measured"
+            )
+        (grad,) = torch.autograd.grad(loss, inputs[-1])
+        lengths, quantity = batch.lengths, "x_t"
+    lengths = lengths.cpu()
+    real = torch.arange(grad.shape[1])[None, :] < lengths[:, None]
+    per_sequence = grad.flatten(2).pow(2).sum(-1).sqrt().detach().cpu() * real
+    return GradientFlow(per_sequence, lengths, quantity)
 
 
-def plot(flow: GradientFlow, step: int) -> plt.Figure:
+def plot(flow: GradientFlow, step: int) -> Figure:
     """Mean |dL/d h_t| against t on a log scale, with how many sequences reach each t."""
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure = Figure(figsize=(6, 3.5))  # no pyplot: no GUI backend, no global state
+    axis = figure.subplots()
     steps = range(len(flow.norms))
     axis.semilogy(steps, flow.norms.numpy(), marker=".")
     axis.set_xlabel("time step t")
-    axis.set_ylabel(f"mean |d loss / d {flow.quantity}|")
+    where = "top-layer states" if flow.quantity == "h_t" else "encoder inputs: no states exposed"
+    axis.set_ylabel(f"mean |d loss / d {flow.quantity}| ({where})")
     sequences = axis.twinx()
     sequences.step(steps, flow.counts.numpy(), where="mid", color="grey", alpha=0.5)
     sequences.set_ylabel("sequences having step t", color="grey")
@@ -178,12 +151,12 @@ class GradFlow(pl.Callback):
     ) -> None:
         """Measure after the step (the batch is at hand), labelled with the step it took."""
         step, self._due_step = self._due_step, None
-        task = probed_task(pl_module)
-        if step is None or task is None:
-            if step is not None:
-                rank_zero_warn(f"gradient flow: {type(pl_module).__name__} holds no SequenceTask")
+        if step is None:
             return
-        flow = gradient_flow(task, first_sequences(batch, self.max_sequences))
+        if not hasattr(pl_module, "gradient_probe"):
+            rank_zero_warn(f"gradient flow: {type(pl_module).__name__} has no gradient_probe()")
+            return
+        flow = gradient_flow(pl_module.gradient_probe(), batch.first(self.max_sequences))
         ratio = flow.ratio
         if not self.min_ratio <= ratio <= self.max_ratio:
             rank_zero_warn(
@@ -210,4 +183,3 @@ class GradFlow(pl.Callback):
             logger.log_metrics({"grad_flow/ratio": ratio}, step=step)
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_figure("grad_flow/plot", figure, global_step=step)
-        plt.close(figure)

@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 
 @dataclass
 class DropoutConfig:
+    """Dropout on the encoder inputs, between its layers and before the heads; `mode`:
+    inverted | scale_at_test; `variational`: one mask per sequence for every step."""
+
     p: float = 0.2
     mode: str = "inverted"
     variational: bool = False
@@ -15,6 +18,9 @@ class DropoutConfig:
 
 @dataclass
 class PenaltyConfig:
+    """`weight` * sum of |W| (l1) or W^2 (l2) over weight matrices; `modules` maps a
+    parameter-name prefix to its own lambda."""
+
     weight: float = 1e-4
     modules: dict[str, float] = field(default_factory=dict)
     exclude_biases: bool = True
@@ -23,36 +29,40 @@ class PenaltyConfig:
 
 @dataclass
 class LabelSmoothingConfig:
+    """Training targets 1 - epsilon + epsilon/K on the true class, epsilon/K elsewhere."""
+
     epsilon: float = 0.1
 
 
 @dataclass
 class NoiseConfig:
+    """Gaussian noise of `std` on the encoder inputs and/or its outputs, in training."""
+
     std: float = 0.1
     inputs: bool = False
     outputs: bool = True
 
 
 @dataclass
-class TimeMaskConfig:
-    p: float = 0.5
-    max_fraction: float = 0.2
+class MaskConfig:
+    """Zero one contiguous span (of steps, or of features) of at most `max_fraction`."""
 
-
-@dataclass
-class FeatureMaskConfig:
     p: float = 0.5
     max_fraction: float = 0.2
 
 
 @dataclass
 class AdditiveNoiseConfig:
+    """Add N(0, std^2) to the real steps of a sequence, with probability `p`."""
+
     p: float = 0.5
     std: float = 0.1
 
 
 @dataclass
 class TimeStretchConfig:
+    """Resample a sequence to round(length / rate) steps, rate in [min_rate, max_rate]."""
+
     p: float = 0.5
     min_rate: float = 0.8
     max_rate: float = 1.25
@@ -60,14 +70,19 @@ class TimeStretchConfig:
 
 @dataclass
 class RandomCropConfig:
+    """Keep a random window of at least `min_fraction` of the steps, with probability `p`."""
+
     p: float = 0.5
     min_fraction: float = 0.8
 
 
 @dataclass
 class AugmentConfig:
-    time_mask: TimeMaskConfig = field(default_factory=TimeMaskConfig)
-    feature_mask: FeatureMaskConfig = field(default_factory=FeatureMaskConfig)
+    """Label-preserving augmentations of training batches: time stretch, random crop, time
+    mask, feature mask, then noise (each with its own probability `p`)."""
+
+    time_mask: MaskConfig = field(default_factory=MaskConfig)
+    feature_mask: MaskConfig = field(default_factory=MaskConfig)
     noise: AdditiveNoiseConfig = field(default_factory=AdditiveNoiseConfig)
     time_stretch: TimeStretchConfig = field(default_factory=TimeStretchConfig)
     random_crop: RandomCropConfig = field(default_factory=RandomCropConfig)

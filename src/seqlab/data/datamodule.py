@@ -74,6 +74,12 @@ class SequenceDataModule(pl.LightningDataModule):
         """Return the checked train/val/test datasets and their `DataSpec`."""
         raise NotImplementedError
 
+    def baselines(self) -> dict[str, float]:
+        """Metrics of a reference predictor (a constant or memoryless guess), keyed like the
+        logged metrics (e.g. `test/mse_baseline`), so the entry point reports them beside the
+        model's. Sources without one return nothing."""
+        return {}
+
     @cached_property
     def splits(self) -> Splits:
         return self.load_splits()

@@ -8,8 +8,9 @@ from hydra.utils import instantiate
 from torch import Tensor, nn
 
 from seqlab.data.batch import length_mask
-from seqlab.models.base import Encoder, EncoderOutput
+from seqlab.models.base import Encoder, EncoderOutput, dropout_probability
 from seqlab.models.norm import MaskedBatchNorm
+from seqlab.regularization.dropout import SequenceDropout
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "tanh": nn.Tanh}
 NORMS = ("batchnorm", "layernorm", "none")
@@ -63,7 +64,7 @@ class ConvBlock(nn.Module):
         conv2d: bool,
         norm: str,
         activation: str,
-        dropout: float,
+        dropout: SequenceDropout | None,
     ) -> None:
         super().__init__()
         self.kernel, self.stride, self.dilation, self.pool = kernel, stride, dilation, pool
@@ -83,7 +84,7 @@ class ConvBlock(nn.Module):
             self.pooling = nn.MaxPool1d(pool, ceil_mode=True)
         self.norm = MaskedNorm(norm, out_channels)
         self.activation = ACTIVATIONS[activation]()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         x = self.conv(x)
@@ -91,7 +92,16 @@ class ConvBlock(nn.Module):
         x = self.activation(self.normalize(x, length_mask(conv_lengths, x.shape[2], x.device)))
         x = self.pooling(x.masked_fill(~time_mask(conv_lengths, x), float("-inf")))
         lengths = pool_length(conv_lengths, self.pool)
-        return self.dropout(x.masked_fill(~time_mask(lengths, x), 0.0)), lengths
+        return self.drop(x.masked_fill(~time_mask(lengths, x), 0.0)), lengths
+
+    def drop(self, x: Tensor) -> Tensor:
+        """The dropout module on [B, T, C(*F)] frames, so a variational mask holds over time."""
+        if self.dropout is None:
+            return x
+        channels_last = x.movedim(1, -1)  # [B, T, C] or [B, T, F, C]
+        shape = channels_last.shape
+        dropped = self.dropout(channels_last.reshape(shape[0], shape[1], -1))
+        return dropped.reshape(shape).movedim(-1, 1)
 
     def normalize(self, x: Tensor, mask: Tensor) -> Tensor:
         """Apply the norm over channels at every real frame (and feature bin, for 2-D)."""
@@ -112,16 +122,23 @@ def time_mask(lengths: Tensor, x: Tensor) -> Tensor:
 class DNNBlock(nn.Module):
     """Linear -> norm -> activation -> dropout, applied per step."""
 
-    def __init__(self, in_size: int, out_size: int, norm: str, activation: str, dropout: float):
+    def __init__(
+        self,
+        in_size: int,
+        out_size: int,
+        norm: str,
+        activation: str,
+        dropout: SequenceDropout | None,
+    ) -> None:
         super().__init__()
         self.linear = nn.Linear(in_size, out_size)
         self.norm = MaskedNorm(norm, out_size)
         self.activation = ACTIVATIONS[activation]()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         x = self.activation(self.norm(self.linear(x), mask))
-        return self.dropout(x) * mask[..., None]
+        return (x if self.dropout is None else self.dropout(x)) * mask[..., None]
 
 
 class CRDNN(Encoder):
@@ -132,7 +149,12 @@ class CRDNN(Encoder):
     the DNN blocks transform every step. The final vector is the recurrent encoder's final
     vector passed through the same DNN blocks (normalised in the same batch as the frames),
     so a bidirectional encoder's backward half is the one that has read the whole sequence.
+    `states` are the recurrent encoder's, at the CRDNN's output time resolution.
+    `dropout` (None: off) follows every CNN and DNN block and goes to the recurrent encoder
+    too (between its layers); the blocks apply it with its mode and variational masks.
     """
+
+    builds_own_parts = True  # instantiates its `rnn` config itself (Hydra: _recursive_=false)
 
     def __init__(
         self,
@@ -148,13 +170,14 @@ class CRDNN(Encoder):
         dnn_sizes: Sequence[int] = (128,),
         normalization: str = "batchnorm",
         activation: str = "leaky_relu",
-        dropout: float = 0.0,
+        dropout: SequenceDropout | None = None,
     ) -> None:
         super().__init__()
         check_cnn_options(
             input_size, conv_channels, conv_kernel_size, conv_strides, conv_dilation, pool_sizes
         )
-        check_block_options(feature_pool, conv2d, dnn_sizes, normalization, activation, dropout)
+        check_block_options(feature_pool, conv2d, dnn_sizes, normalization, activation)
+        dropout_probability(dropout)
         self.input_size, self.conv2d = input_size, conv2d
         channels = [1 if conv2d else input_size, *conv_channels]
         self.cnn = nn.ModuleList(
@@ -212,7 +235,7 @@ class CRDNN(Encoder):
         mask = torch.cat([mask, mask.new_ones(mask.shape[0], 1)], dim=1)
         for block in self.dnn:
             steps = block(steps, mask)
-        return EncoderOutput(steps[:, :-1], lengths, steps[:, -1])
+        return EncoderOutput(steps[:, :-1], lengths, steps[:, -1], encoded.states)
 
 
 def check_cnn_options(
@@ -247,9 +270,8 @@ def check_block_options(
     dnn_sizes: Sequence[int],
     normalization: str,
     activation: str,
-    dropout: float,
 ) -> None:
-    """Reject bad feature-pool, dense-block, norm, activation and dropout options."""
+    """Reject bad feature-pool, dense-block, norm and activation options."""
     if feature_pool <= 0:
         raise ValueError(f"model.feature_pool must be > 0, got {feature_pool}")
     if feature_pool > 1 and not conv2d:
@@ -261,8 +283,4 @@ def check_block_options(
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"model.activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-        )
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(
-            f"dropout between blocks (regularizer.dropout.p) must be in [0, 1), got {dropout}"
         )

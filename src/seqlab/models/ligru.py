@@ -13,9 +13,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqlab.models.base import Encoder, EncoderOutput
+from seqlab.models.base import (
+    Encoder,
+    EncoderOutput,
+    dropout_probability,
+    through_time_requested,
+)
 from seqlab.models.ligru_scan import ACTIVATIONS, LiGRUScan
 from seqlab.models.norm import MaskedBatchNorm
+from seqlab.regularization.dropout import SequenceDropout
 
 NORMALIZATIONS = ("batchnorm", "layernorm", "none")
 
@@ -130,8 +136,14 @@ class LiGRULayer(nn.Module):
             return self.norm(projected, mask)
         return projected if self.norm is None else self.norm(projected)
 
-    def forward(self, inputs: Tensor, lengths: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Outputs [B, T, Dirs*H] (zero at padding) and final states [B, Dirs*H]."""
+    def forward(
+        self, inputs: Tensor, lengths: Tensor, mask: Tensor, states: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Outputs [B, T, Dirs*H] (zero at padding) and final states [B, Dirs*H].
+
+        `states` [B, T, Dirs*H], a leaf holding this layer's outputs, makes the recurrence read
+        them (see `LiGRUScan`'s probe): d loss / d states is the gradient through time.
+        """
         batch, steps, _ = inputs.shape
         dirs, hidden = self.directions, self.hidden_size
         projected = self.project(inputs, mask).view(batch, steps, dirs, 2 * hidden)
@@ -151,10 +163,11 @@ class LiGRULayer(nn.Module):
             ln_weight = self.recurrent_norm.weight.view(dirs, 2 * hidden)
             ln_bias = self.recurrent_norm.bias.view(dirs, 2 * hidden)
             eps = self.recurrent_norm.eps
+        probe = () if states is None else (self.time_major(states, lengths),)
         # the recurrence runs in the weights' precision, also under mixed-precision autocast
         with torch.autocast(inputs.device.type, enabled=False):
             states = LiGRUScan.apply(
-                wx.to(u.dtype), u, ~mask, drop, self.nonlinearity, ln_weight, ln_bias, eps
+                wx.to(u.dtype), u, ~mask, drop, self.nonlinearity, ln_weight, ln_bias, eps, *probe
             )
         final = states[:, :, -1].transpose(0, 1).reshape(batch, dirs * hidden)
         if dirs == 1:
@@ -162,12 +175,21 @@ class LiGRULayer(nn.Module):
         backward = reverse_within_lengths(states[1], lengths)
         return torch.cat([states[0], backward], -1) * mask[..., None], final
 
+    def time_major(self, states: Tensor, lengths: Tensor) -> Tensor:
+        """[B, T, Dirs*H] outputs -> [Dirs, B, T, H] in each direction's own reading order."""
+        directions = list(states.split(self.hidden_size, dim=-1))
+        if self.directions == 2:
+            directions[1] = reverse_within_lengths(directions[1], lengths)
+        return torch.stack(directions)
+
 
 class LiGRU(Encoder):
     """Stacked, optionally bidirectional Li-GRU encoder that never reads padding.
 
     The reverse direction starts at each sequence's true last frame; `final` is the forward
-    state after the last real frame beside the reverse state at frame 0.
+    state after the last real frame beside the reverse state at frame 0. `states` are the top
+    layer's h_t (the outputs). `dropout` (None: off) acts between layers, with its own mode
+    and variational masks.
     """
 
     def __init__(
@@ -180,15 +202,14 @@ class LiGRU(Encoder):
         recurrent_layernorm: bool = False,
         recurrent_dropout: float = 0.0,
         nonlinearity: str = "relu",
-        dropout: float = 0.0,
+        dropout: SequenceDropout | None = None,
     ) -> None:
         super().__init__()
         if input_size <= 0:
             raise ValueError(f"the encoder's input_size must be > 0, got {input_size}")
         if num_layers <= 0:
             raise ValueError(f"model.num_layers must be > 0, got {num_layers}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout between layers must be in [0, 1), got {dropout}")
+        dropout_probability(dropout)
         check_options(hidden_size, normalization, recurrent_dropout, nonlinearity)
         directions = 2 if bidirectional else 1
         self.layers = nn.ModuleList(
@@ -203,7 +224,7 @@ class LiGRU(Encoder):
             )
             for i in range(num_layers)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout
         self.input_size = input_size
         self.output_size = directions * hidden_size
 
@@ -212,10 +233,15 @@ class LiGRU(Encoder):
         mask = torch.arange(steps, device=inputs.device) < lengths.to(inputs.device)[:, None]
         outputs = inputs
         for i, layer in enumerate(self.layers):
-            if i > 0:
+            if i > 0 and self.dropout is not None:
                 outputs = self.dropout(outputs)
+            top_inputs = outputs
             outputs, final = layer(outputs, lengths, mask)
-        return EncoderOutput(outputs, lengths, final)
+        states = outputs
+        if through_time_requested():  # the top layer again, reading its states as a leaf
+            states = outputs.detach().requires_grad_()
+            outputs, final = self.layers[-1](top_inputs, lengths, mask, states)
+        return EncoderOutput(outputs, lengths, final, states)
 
 
 class LiGRUCell(nn.Module):

@@ -35,6 +35,9 @@ class LiGRUScan(torch.autograd.Function):
     pad:   [B, T] bool, True at padded steps (padding at the end of every sequence).
     drop:  [Dirs, B, H] recurrent dropout mask on the candidate, fixed over time, or None.
     ln_weight, ln_bias: [Dirs, 2H] affine of the per-gate LayerNorm on U h, or None (off).
+    probe: [Dirs, B, T, H] or absent: added to each state before the next step reads it, as
+           an exact zero (its values are ignored); its gradient is the whole d loss / d h_t
+           through time, zero at padded steps (what `states_through_time()` asks for).
     Returns [Dirs, B, T, H]: the state after each step (frozen over padded steps).
     """
 
@@ -49,6 +52,7 @@ class LiGRUScan(torch.autograd.Function):
         ln_weight: Tensor | None,
         ln_bias: Tensor | None,
         eps: float,
+        probe: Tensor | None = None,
     ) -> Tensor:
         dirs, batch, steps, gates_width = wx.shape
         hidden = gates_width // 2
@@ -89,6 +93,9 @@ class LiGRUScan(torch.autograd.Function):
             layer_norm,
             eps,
         )
+        ctx.probed = probe is not None
+        if ctx.probed:
+            ctx.real = ~pad[0]
         return hs[:, :, 1:]
 
     @staticmethod
@@ -106,7 +113,10 @@ class LiGRUScan(torch.autograd.Function):
             gamma = ln_weight[:, None, :]
         states, incoming = hs.unbind(2), grad_hs.unbind(2)
         grad_h = incoming[-1].clone()
+        grad_probe = torch.zeros_like(grad_hs) if ctx.probed else None
         for t in range(steps - 1, -1, -1):
+            if grad_probe is not None:
+                grad_probe[:, :, t] = grad_h  # all of d loss / d h_t: later steps are done
             gate = gates[:, :, t]
             z, act = gate[..., :hidden], gate[..., hidden:]
             dg = grad_gates[:, :, t]
@@ -148,4 +158,5 @@ class LiGRUScan(torch.autograd.Function):
             normed = _layer_norm_stats(uhs, ctx.eps)[0].permute(1, 2, 0, 3)
             grad_ln_weight = (grad_gates * normed).sum((1, 2))
             grad_ln_bias = grad_gates.sum((1, 2))
-        return grad_gates, grad_u, None, None, None, grad_ln_weight, grad_ln_bias, None
+        grads = (grad_gates, grad_u, None, None, None, grad_ln_weight, grad_ln_bias, None)
+        return grads if grad_probe is None else (*grads, grad_probe * ctx.real)

@@ -1,35 +1,48 @@
 """Elman RNN, LSTM and GRU encoders on torch's fused kernels (cuDNN / oneDNN)."""
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqlab.models.base import Encoder, EncoderOutput
+from seqlab.models.base import (
+    Encoder,
+    EncoderOutput,
+    dropout_probability,
+    through_time_requested,
+)
+from seqlab.models.fused import (
+    direction_weights,
+    last_steps,
+    reverse_padded,
+    run_direction,
+    run_fused,
+    run_stepwise,
+    uses_packed_sequences,
+)
+from seqlab.regularization.dropout import SequenceDropout
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 MERGES = ("concat", "sum")
 
 
-def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
-    """Reverse each sequence of `x` [B, T, D] within its true length; padding stays in place.
-
-    An involution: applying it twice gives `x` back.
-    """
-    steps = torch.arange(x.shape[1], device=x.device)
-    last = lengths.to(x.device)[:, None] - 1
-    index = torch.where(steps[None] <= last, last - steps[None], steps[None])
-    return x.gather(1, index[:, :, None].expand_as(x))
-
-
 class RecurrentEncoder(Encoder):
     """Stacked, optionally bidirectional recurrent encoder that never reads padding.
 
-    The fused kernel never reads padding (`run_fused`): the final state is the one after the
-    last real frame, and the reverse direction starts there.
-    The two directions are merged by `concat` (width 2H) or `sum` (width H). With
-    `shared_directions` both directions use one set of weights: each layer is one
-    unidirectional fused module run once over the sequences and their length-aware reversals
+    The final state is the one after the last real frame, and the reverse direction starts
+    there. A unidirectional stack runs as one fused call on the padded batch (CPU) or packed
+    (`uses_packed_sequences`). A bidirectional stack on the CPU runs layer by layer, each
+    direction a unidirectional kernel call on the padded batch holding the module's own
+    weights (`rnn.weight_ih_l0_reverse`, ...), which is as fast as torch's bidirectional kernel
+    and, unlike it, exact without packing. The two directions are merged by `concat` (width 2H)
+    or `sum` (width H); `states` are the per-direction states before the merge.
+    With `shared_directions` both directions use one set of weights: each layer is one
+    unidirectional module run once over the sequences and their length-aware reversals
     (stacked in the batch), which equals a bidirectional torch module with tied weights.
+
+    `dropout` acts between layers. Torch's stacked module (`rnn`) receives only `dropout.p`:
+    its kernel (cuDNN / oneDNN) applies inverted per-step dropout whatever `dropout.mode` and
+    `.variational` say, and so does the layer-by-layer CPU run, to stay the same model.
+    `shared_directions` layers are seqlab's own and apply the module itself.
     """
 
     def __init__(
@@ -42,10 +55,11 @@ class RecurrentEncoder(Encoder):
         merge: str = "concat",
         shared_directions: bool = False,
         nonlinearity: str = "tanh",
-        dropout: float = 0.0,
+        dropout: SequenceDropout | None = None,
     ) -> None:
         super().__init__()
-        check_options(cell, input_size, hidden_size, num_layers, dropout, nonlinearity, merge)
+        p = dropout_probability(dropout)
+        check_options(cell, input_size, hidden_size, num_layers, nonlinearity, merge)
         if shared_directions and not bidirectional:
             raise ValueError("model.shared_directions=true needs model.bidirectional=true")
         extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
@@ -54,18 +68,19 @@ class RecurrentEncoder(Encoder):
             self.layers = nn.ModuleList(
                 CELLS[cell](size, hidden_size, batch_first=True, **extra) for size in sizes
             )
+            self.dropout = dropout
         else:
             self.rnn = CELLS[cell](
                 input_size,
                 hidden_size,
                 num_layers=num_layers,
                 bidirectional=bidirectional,
-                dropout=dropout if num_layers > 1 else 0.0,
+                dropout=p if num_layers > 1 else 0.0,
                 batch_first=True,
                 **extra,
             )
         self.bidirectional, self.shared_directions = bidirectional, shared_directions
-        self.merge, self.dropout, self.hidden_size = merge, dropout, hidden_size
+        self.merge, self.hidden_size, self.num_layers = merge, hidden_size, num_layers
         self.input_size = input_size
         self.output_size = hidden_size * (2 if bidirectional and merge == "concat" else 1)
 
@@ -75,31 +90,75 @@ class RecurrentEncoder(Encoder):
                 f"the encoder was built for {self.input_size} input features per step, "
                 f"got inputs of shape {tuple(inputs.shape)}"
             )
-        if self.shared_directions:
-            outputs, final = self._shared(inputs, lengths)
+        through_time = through_time_requested()
+        layerwise = self.bidirectional and not uses_packed_sequences(inputs)
+        if self.shared_directions or layerwise or through_time:
+            steps, top_inputs = self._layer_by_layer(inputs, lengths)
         else:
-            outputs, final = self._fused(inputs, lengths)
-        if self.bidirectional:
-            outputs, final = self._merge(outputs), self._merge(final)
-        return EncoderOutput(outputs, lengths, final)
+            steps = run_fused(self.rnn, inputs, lengths)[0]
+        states = steps
+        if through_time:
+            states = steps.detach().requires_grad_()
+            steps = self._through_time(top_inputs, lengths, states)
+        final = self._finals(steps, lengths)
+        if not self.bidirectional:
+            return EncoderOutput(steps, lengths, final, states)
+        return EncoderOutput(self._merge(steps), lengths, self._merge(final), states)
 
-    def _fused(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Torch's own (bi)directional stack; outputs [B, T, D*H], final [B, D*H]."""
-        return run_fused(self.rnn, inputs, lengths)
-
-    def _shared(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Both directions through the same weights, layer by layer, as a batch of 2B."""
-        batch = inputs.shape[0]
-        both_lengths = torch.cat([lengths, lengths])
+    def _layer_by_layer(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """Top layer's states [B, T, D*H] (zero at pads) and that layer's inputs."""
         x = inputs
-        for depth, layer in enumerate(self.layers):
+        for depth in range(self.num_layers):
             if depth > 0:
-                x = nn.functional.dropout(x, self.dropout, self.training)
+                x = self._drop_between_layers(x)
+            layer_inputs = x
+            x = self._layer(depth, x, lengths)
+        return x, layer_inputs
+
+    def _drop_between_layers(self, x: Tensor) -> Tensor:
+        if self.shared_directions:
+            return x if self.dropout is None else self.dropout(x)
+        return F.dropout(x, self.rnn.dropout, self.training)  # as inside the fused kernel
+
+    def _layer(self, depth: int, x: Tensor, lengths: Tensor) -> Tensor:
+        """One layer, every direction, on the padded batch: [B, T, D*H]."""
+        if self.shared_directions:
+            batch = x.shape[0]
             both = torch.cat([x, reverse_padded(x, lengths)])
-            out, final = run_fused(layer, both, both_lengths)
-            forward, backward = out[:batch], reverse_padded(out[batch:], lengths)
-            x = torch.cat([forward, backward], dim=-1)
-        return x, torch.cat([final[:batch], final[batch:]], dim=-1)
+            out, _ = run_fused(self.layers[depth], both, torch.cat([lengths, lengths]))
+            return torch.cat([out[:batch], reverse_padded(out[batch:], lengths)], dim=-1)
+        directions = (False, True) if self.bidirectional else (False,)
+        runs = []
+        for reverse in directions:
+            weights = direction_weights(self.rnn, depth, reverse)
+            runs.append(run_direction(self.rnn, weights, x, lengths, reverse))
+        return torch.cat(runs, dim=-1)
+
+    def _finals(self, states: Tensor, lengths: Tensor) -> Tensor:
+        """Forward states at the last real step beside backward states at step 0."""
+        if not self.bidirectional:
+            return last_steps(states, lengths)
+        forward, backward = states.split(self.hidden_size, dim=-1)
+        return torch.cat([last_steps(forward, lengths), backward[:, 0]], dim=-1)
+
+    def _through_time(self, x: Tensor, lengths: Tensor, states: Tensor) -> Tensor:
+        """The top layer again from its inputs `x`, step by step, each state re-entering the
+        recurrence from the leaf `states` (which holds the same values): [B, T, D*H]."""
+        if self.shared_directions:
+            rnn, depth = self.layers[-1], 0
+        else:
+            rnn, depth = self.rnn, self.num_layers - 1
+        runs = []
+        for direction, leaf in enumerate(states.split(self.hidden_size, dim=-1)):
+            weights = direction_weights(rnn, depth, direction == 1 and not self.shared_directions)
+            if direction == 0:
+                runs.append(run_stepwise(rnn, weights, x, lengths, leaf))
+                continue
+            reversed_run = run_stepwise(
+                rnn, weights, reverse_padded(x, lengths), lengths, reverse_padded(leaf, lengths)
+            )
+            runs.append(reverse_padded(reversed_run, lengths))
+        return torch.cat(runs, dim=-1)
 
     def _merge(self, both: Tensor) -> Tensor:
         """[..., 2H] forward|backward features -> [..., 2H] (concat) or [..., H] (sum)."""
@@ -109,43 +168,11 @@ class RecurrentEncoder(Encoder):
         return forward + backward
 
 
-def run_fused(rnn: nn.RNNBase, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-    """Run a fused module without reading padding: outputs (zero at pads) and the top layer's
-    final state per direction, concatenated [B, D*H].
-
-    A unidirectional module on the CPU runs on the padded tensor itself: the recurrence is
-    causal, so real steps never see the padding after them, and oneDNN's kernel is several
-    times faster than its packed path (bench/rnn_speed.py). Otherwise (reverse direction, or
-    cuDNN, which is fast on packed input) the sequences are packed.
-    """
-    if runs_unpacked(rnn, inputs):
-        outputs, _ = rnn(inputs)
-        lengths = lengths.to(inputs.device)
-        steps = torch.arange(inputs.shape[1], device=inputs.device)
-        outputs = outputs * (steps[None, :] < lengths[:, None])[..., None]
-        rows = torch.arange(inputs.shape[0], device=inputs.device)
-        return outputs, outputs[rows, lengths - 1]
-    packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    packed_out, state = rnn(packed)
-    outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=inputs.shape[1])
-    h_n = state[0] if isinstance(state, tuple) else state
-    directions = 2 if rnn.bidirectional else 1
-    return outputs, torch.cat(list(h_n[-directions:]), dim=-1)
-
-
-def runs_unpacked(rnn: nn.RNNBase, inputs: Tensor) -> bool:
-    """Unidirectional on the CPU, except under float16 autocast, where oneDNN has no padded
-    LSTM primitive (the packed path works)."""
-    half = torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.float16
-    return not rnn.bidirectional and inputs.device.type == "cpu" and not half
-
-
 def check_options(
     cell: str,
     input_size: int,
     hidden_size: int,
     num_layers: int,
-    dropout: float,
     nonlinearity: str,
     merge: str,
 ) -> None:
@@ -158,10 +185,6 @@ def check_options(
         raise ValueError(f"model.hidden_size must be > 0, got {hidden_size}")
     if num_layers <= 0:
         raise ValueError(f"model.num_layers must be > 0, got {num_layers}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(
-            f"dropout between layers (regularizer.dropout.p) must be in [0, 1), got {dropout}"
-        )
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"model.nonlinearity must be tanh or relu, got {nonlinearity!r}")
     if merge not in MERGES:

@@ -1,7 +1,2 @@
-"""Task room: LightningModules that combine an encoder, heads, losses and metrics."""
-
-from seqlab.tasks.base import SequenceTask
-from seqlab.tasks.many_to_one import ManyToOneTask
-from seqlab.tasks.seq2seq import Seq2SeqTask
-
-__all__ = ["ManyToOneTask", "Seq2SeqTask", "SequenceTask"]
+"""Task room: the one LightningModule, its model (embedding -> encoder -> heads) and what
+training adds to it: regularization, ensembles, schedules."""

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from seqlab.checks import check_choice, check_range
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.readers import FORMATS, Records, detect_format
@@ -71,17 +72,16 @@ class FilesDataModule(SequenceDataModule):
     ) -> None:
         super().__init__(**loader_args)
         self.format = format or detect_format(train)
-        _check_choice("data.format", self.format, FORMATS)
+        check_choice("data.format", self.format, FORMATS)
         self.task = task or ("lm" if self.format == "text" else "classify")
-        _check_choice(f"data.task (for {self.format} files)", self.task, FORMAT_TASKS[self.format])
+        check_choice(f"data.task (for {self.format} files)", self.task, FORMAT_TASKS[self.format])
         for key, value, choices in (
             ("data.tokens", tokens, TOKENIZERS),
             ("data.target_tokens", target_tokens, TOKENIZERS),
             ("data.unknown", unknown, UNKNOWN),
         ):
-            _check_choice(key, value, choices)
-        if not 0.0 < val_fraction < 1.0:
-            raise ValueError(f"data.val_fraction must be in (0, 1), got {val_fraction}")
+            check_choice(key, value, choices)
+        check_range("data.val_fraction", val_fraction, 0.0, 1.0, low_open=True)
         self.keys = _settings("data.keys", ArrayKeys, keys)
         self.columns = _settings("data.columns", CsvColumns, columns)
         arrays = self.format in ("npz", "pt")
@@ -209,11 +209,6 @@ class FilesDataModule(SequenceDataModule):
                 f"data.{split}={path!r} looks like a {detect_format(path)} file, but data.train "
                 f"is {self.format}: give files of one format (or set data.format)"
             )
-
-
-def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def _settings(key: str, kind: type, given: Any) -> Any:

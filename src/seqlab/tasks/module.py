@@ -1,0 +1,285 @@
+"""The one LightningModule: regularization, ensembles, logging and optimization.
+
+It holds one `SequenceModel` (or K of them for `ensemble=bagging`); everything about a
+target's outputs, loss and metrics lives in the heads. Logged names: `<stage>/loss` and
+`<stage>/<metric>` for one head, `<stage>/<head>/<metric>` for several; ensembles add
+`<stage>/member<k>/...` and `<stage>/members_mean/...` (every member's outputs pooled).
+"""
+
+from dataclasses import asdict
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from torch import Tensor, nn
+
+from seqlab.data.batch import Batch
+from seqlab.data.spec import DataSpec
+from seqlab.heads.base import Head
+from seqlab.init import initialize
+from seqlab.models.base import EncoderOutput
+from seqlab.tasks.bagging import bootstrap_weights, member_models
+from seqlab.tasks.model import SequenceModel, build_model
+from seqlab.tasks.regularization import Regularization
+
+STAGES = ("train", "val", "test")
+ENSEMBLES = ("none", "bagging")
+
+
+class SequenceTask(pl.LightningModule):
+    """Trains the model(s) built from plain config dicts (so a checkpoint's hyperparameters
+    rebuild it): `model` (the encoder), `heads` (name -> head config), `regularizer`, `init`,
+    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging)."""
+
+    def __init__(
+        self,
+        spec: DataSpec | dict,
+        model: dict,
+        heads: dict[str, dict],
+        regularizer: dict,
+        init: dict,
+        optimizer: dict,
+        scheduler: dict | None = None,
+        ensemble: dict | None = None,
+        monitor: str = "val/loss",
+        monitor_mode: str = "min",
+        embedding_dim: int = 64,
+    ) -> None:
+        super().__init__()
+        spec = spec if isinstance(spec, DataSpec) else DataSpec(**spec)
+        self.save_hyperparameters(ignore=["spec"])
+        self.hparams["spec"] = asdict(spec)
+        self.spec, self.monitor, self.monitor_mode = spec, monitor, monitor_mode
+        self.regularization = Regularization(regularizer, tokens=spec.input_is_tokens)
+        ensemble = ensemble or {"kind": "none"}
+        if ensemble["kind"] not in ENSEMBLES:
+            raise ValueError(f"ensemble.kind must be one of {ENSEMBLES}, got {ensemble['kind']!r}")
+        self.bagging_seed = ensemble["seed"] if ensemble["kind"] == "bagging" else None
+        members = ensemble["members"] if ensemble["kind"] == "bagging" else 1
+        configs = member_models(model, members, ensemble.get("models") or [])
+        self.models = nn.ModuleList()
+        for config in configs:
+            member = build_model(spec, config, heads, embedding_dim, self.regularization)
+            initialize(member, **init)
+            self.models.append(member)
+        if self.bagging_seed is not None:
+            check_averageable(self.models[0])
+        if self.regularization.augment is not None:
+            check_augmentable(self.models[0])
+        for penalty in self.regularization.penalties:
+            penalty.lambdas(self.models[0])  # a per-module prefix that matches nothing fails here
+        self.metrics = nn.ModuleDict({f"{s}_metrics": self.stage_metrics(s) for s in STAGES})
+
+    @property
+    def model(self) -> SequenceModel:
+        """The model (an ensemble's first member)."""
+        return self.models[0]
+
+    @property
+    def head_names(self) -> list[str]:
+        return list(self.model.heads)
+
+    def stage_metrics(self, stage: str) -> nn.ModuleDict:
+        """who (model | ensemble, member<k>, members_mean) -> head -> metric name -> metric."""
+        who = ["model"] if len(self.models) == 1 else ["ensemble", "members_mean"]
+        if len(self.models) > 1 and stage != "train":
+            who += [f"member{k}" for k in range(len(self.models))]
+        if len(self.models) > 1 and stage == "train":
+            who = []
+        return nn.ModuleDict(
+            {
+                name: nn.ModuleDict(
+                    {h: nn.ModuleDict(head.metrics()) for h, head in self.model.heads.items()}
+                )
+                for name in who
+            }
+        )
+
+    def gradient_probe(self) -> SequenceModel:
+        """What the gradient-flow callback differentiates (holds no trainer)."""
+        return self.model
+
+    def forward(self, batch: Batch) -> dict[str, Tensor]:
+        """Every head's outputs; an ensemble's are combined by each head."""
+        outputs = [model(batch) for model in self.models]
+        if len(outputs) == 1:
+            return outputs[0]
+        return {n: h.combine([o[n] for o in outputs]) for n, h in self.model.heads.items()}
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        batch = self.regularization.augmented(batch)
+        reg = self.regularization
+        data_loss = torch.zeros((), device=self.device)
+        for number, model in enumerate(self.models):
+            encoded = model.encode(batch)
+            weights = None
+            if self.bagging_seed is not None:
+                weights = bootstrap_weights(self.bagging_seed, batch.indices, number)
+            outputs = self.head_outputs(model, encoded, batch, "train")
+            losses = self.head_losses(model, outputs, batch, reg.smoothing, weights)
+            member_loss = self.total(model, losses)
+            if len(self.models) > 1:
+                self.log(f"train/member{number}/loss", member_loss, batch_size=len(batch))
+            else:
+                self.log_head_losses("train", losses, len(batch))
+                self.update_metrics("train", "model", model, outputs, encoded, batch)
+            data_loss = data_loss + member_loss
+        penalty = sum((reg.penalty(m) for m in self.models), data_loss.new_zeros(()))
+        return self.log_training_loss(data_loss, penalty, batch, batch_idx)
+
+    def evaluate(self, batch: Batch, stage: str) -> Tensor:
+        """Loss (plain: no label smoothing) and metrics of the model or the ensemble."""
+        encodings = [model.encode(batch) for model in self.models]
+        members = [
+            self.head_outputs(model, encoded, batch, stage)
+            for model, encoded in zip(self.models, encodings, strict=True)
+        ]
+        if len(self.models) == 1:
+            outputs, who = members[0], "model"
+        else:
+            outputs, who = self.combined(members), "ensemble"
+            for number, member in enumerate(members):
+                for name in (f"member{number}", "members_mean"):
+                    model, encoded = self.models[number], encodings[number]
+                    self.update_metrics(stage, name, model, member, encoded, batch)
+        losses = self.head_losses(self.model, outputs, batch)
+        self.log_head_losses(stage, losses, len(batch))
+        total = self.total(self.model, losses)
+        self.log(f"{stage}/loss", total, batch_size=len(batch), sync_dist=True)
+        self.update_metrics(stage, who, self.model, outputs, encodings[0], batch)
+        return total
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self.evaluate(batch, "test")
+
+    def combined(self, members: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+        return {n: h.combine([m[n] for m in members]) for n, h in self.model.heads.items()}
+
+    def head_outputs(
+        self, model: SequenceModel, encoded: EncoderOutput, batch: Batch, stage: str
+    ) -> dict[str, Tensor]:
+        return {n: h(encoded, model.view(batch, n), stage) for n, h in model.heads.items()}
+
+    def head_losses(
+        self,
+        model: SequenceModel,
+        outputs: dict[str, Tensor],
+        batch: Batch,
+        smoothing: float = 0.0,
+        weights: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        return {
+            n: h.loss(outputs[n], model.view(batch, n), smoothing, weights)
+            for n, h in model.heads.items()
+        }
+
+    @staticmethod
+    def total(model: SequenceModel, losses: dict[str, Tensor]) -> Tensor:
+        """Weighted sum of the head losses; every head enters (weight 0 too), so every
+        parameter gets a gradient and DDP needs no `find_unused_parameters`."""
+        return sum(model.heads[name].weight * loss for name, loss in losses.items())
+
+    def update_metrics(
+        self,
+        stage: str,
+        who: str,
+        model: SequenceModel,
+        outputs: dict[str, Tensor],
+        encoded: EncoderOutput,
+        batch: Batch,
+    ) -> None:
+        for name, head in model.heads.items():
+            view = model.view(batch, name)
+            references = self.references(stage, name, view) if head.needs_references else None
+            metrics = self.metrics[f"{stage}_metrics"][who][name]
+            head.update(metrics, outputs[name], encoded, view, stage, references)
+
+    def references(self, stage: str, head: str, batch: Batch) -> list | None:
+        """Every acceptable target of each item, when the stage's dataset lists them."""
+        if self._trainer is None or stage == "train":
+            return None
+        loader = self.trainer.val_dataloaders if stage == "val" else self.trainer.test_dataloaders
+        references = getattr(getattr(loader, "dataset", None), "references", None)
+        if isinstance(references, dict):  # named targets: one list per target
+            references = references.get(head)
+        if references is None:
+            return None
+        return [references[i] for i in batch.indices.tolist()]
+
+    def log_head_losses(self, stage: str, losses: dict[str, Tensor], size: int) -> None:
+        if len(losses) > 1:
+            for name, loss in losses.items():
+                self.log(f"{stage}/{name}/loss", loss, batch_size=size, sync_dist=stage != "train")
+
+    def log_training_loss(
+        self, data_loss: Tensor, penalty: Tensor, batch: Batch, batch_idx: int
+    ) -> Tensor:
+        """Check and log the minimised loss; with a penalty also its two parts."""
+        loss = data_loss + penalty
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"training loss is {loss.item()} (data {float(data_loss)}, penalty "
+                f"{float(penalty)}) at epoch {self.current_epoch}, step {self.global_step}, "
+                f"batch {batch_idx}"
+            )
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
+        if self.regularization.penalties:
+            self.log("train/data_loss", data_loss, batch_size=len(batch))
+            self.log("train/penalty", penalty, batch_size=len(batch))
+        return loss
+
+    def log_metrics(self, stage: str) -> None:
+        """Compute, log and reset the stage's metrics (once per epoch: no per-step cost)."""
+        several = len(self.head_names) > 1
+        for who, heads in self.metrics[f"{stage}_metrics"].items():
+            for head, metrics in heads.items():
+                for metric_name, metric in metrics.items():
+                    if not metric.update_called:
+                        continue
+                    parts = [stage] + ([] if who in ("model", "ensemble") else [who])
+                    parts += [head] if several else []
+                    name = "/".join([*parts, metric_name])
+                    self.log(name, metric.compute(), prog_bar=stage != "train")
+                    metric.reset()
+
+    def on_train_epoch_end(self) -> None:
+        self.log_metrics("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self.log_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.log_metrics("test")
+
+    def configure_optimizers(self) -> Any:
+        """The optimizer (and schedule) from the partial factories of the config."""
+        optimizer = instantiate(self.hparams.optimizer)(self.parameters())
+        if not (self.hparams.scheduler or {}).get("_target_"):  # scheduler=none
+            return optimizer
+        schedule = instantiate(self.hparams.scheduler)(optimizer, self)
+        return {"optimizer": optimizer, "lr_scheduler": schedule}
+
+
+def check_averageable(model: SequenceModel) -> None:
+    """Ensembles average their members' outputs through each head's `combine`."""
+    for name, head in model.heads.items():
+        if type(head).combine is Head.combine:
+            raise ValueError(
+                f"ensemble=bagging averages the members' outputs, but head {name!r} "
+                f"({type(head).__name__}) cannot average its outputs"
+            )
+
+
+def check_augmentable(model: SequenceModel) -> None:
+    """Augmentations change lengths and steps; only one-per-sequence targets survive them."""
+    for name, head in model.heads.items():
+        if not head.augmentable:
+            raise ValueError(
+                f"regularizer.augment changes the steps of training sequences, but head "
+                f"{name!r} ({type(head).__name__}) has per-step or sequence targets that would "
+                "no longer line up: use it with many_to_one heads only"
+            )
