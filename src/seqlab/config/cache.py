@@ -26,12 +26,14 @@ Node = tuple[str | None, str]  # (config group or None, name) in Hydra's ConfigS
 
 def generated_schemas() -> dict[Node, type]:
     """Every schema the YAML files name, generated from signatures (imports the code)."""
-    from seqlab.config.entry import eval_config, train_config
+    from seqlab.config.entry import eval_config, export_config, predict_config, train_config
     from seqlab.config.groups import option_schemas, task_schema
 
     nodes: dict[Node, type] = {
         (None, "train_schema"): train_config(),
         (None, "eval_schema"): eval_config(),
+        (None, "predict_schema"): predict_config(),
+        (None, "export_schema"): export_config(),
         ("schema", "task"): task_schema(),
     }
     for group, schemas in option_schemas().items():

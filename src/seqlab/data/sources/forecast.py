@@ -15,7 +15,7 @@ from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.sources import check_length_range, require
 from seqlab.data.spec import DataSpec
-from seqlab.data.splitting import standardize
+from seqlab.data.splitting import scaling, standardize
 
 # pmdarima's `gasoline` is left out: it is downloaded on first use, not shipped.
 PMDARIMA_SERIES = (
@@ -162,9 +162,9 @@ class ForecastDataModule(SequenceDataModule):
                     f"data.series={self.series!r}: the {split} segment has {len(segment)} "
                     f"values, need more than data.min_length={self.min_length}"
                 )
-        self.mean = float(segments["train"].mean())
-        self.std = float(segments["train"].std())
         scaled = standardize(*([s.float()[:, None]] for s in segments.values()))
+        mean, std = scaling([segments["train"].float()[:, None]])
+        self.mean, self.std = float(mean[0]), float(std[0])
         generator = torch.Generator().manual_seed(self.seed)
         datasets = []
         for split, (segment,) in zip(segments, scaled, strict=True):
@@ -183,5 +183,7 @@ class ForecastDataModule(SequenceDataModule):
             next_step=True,
             persistence_baseline=True,
             streams=self.batch_size if self.stream else 0,
+            target_mean=(self.mean,),
+            target_std=(self.std,),
         )
         return Splits(*datasets, spec=spec)
