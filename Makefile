@@ -8,7 +8,7 @@ ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install train test lint format clean
+.PHONY: install train test lint format clean notebooks lab
 
 install: $(STAMP)
 
@@ -23,6 +23,18 @@ train: install  ## train the default model (pass overrides as ARGS="model=gru ..
 
 test: install  ## the whole test suite (offline, CPU)
 	$(BIN)/python -m pytest $(ARGS)
+
+NOTEBOOKS := $(patsubst %.py,%.ipynb,$(wildcard notebooks/[0-9]*.py))
+
+notebooks: install $(NOTEBOOKS)  ## build the lab notebooks (.ipynb, no outputs) from their .py sources
+	@echo "Open them with: make lab   (JupyterLab; or any Jupyter: jupyter lab notebooks/)"
+
+notebooks/%.ipynb: notebooks/%.py
+	$(BIN)/jupytext --to ipynb --output $@ $<
+
+lab: notebooks  ## open the lab tutorials in JupyterLab (installs it on first use)
+	$(BIN)/pip install -c requirements.lock -e '.[dev,lab]'
+	$(BIN)/jupyter lab notebooks/
 
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .

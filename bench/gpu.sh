@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One short GPU visit (under 5 minutes on an H200): recurrent encoder speed on CUDA against
 # torch.nn.* in the same run, fp32 and bf16 autocast, two shapes, one and two directions,
-# after an exactness check of the CUDA code paths against float64 on the CPU (gpu_check.py).
+# after an exactness check of the CUDA code paths against float64 on the CPU (gpu_check.py),
+# then host-device syncs in the training step (sync_check.py: none between logging steps).
 #   bash bench/gpu.sh OUT_DIR   # OUT_DIR/gpu_check.json, OUT_DIR/rnn_speed_<dtype>_<shape>_<dirs>.json
 set -euo pipefail
 out=${1:?usage: bash bench/gpu.sh OUT_DIR}
@@ -28,3 +29,6 @@ for dtype in fp32 bf16; do
     done
   done
 done
+echo "== sync_check (host-device syncs in the training step)"
+timeout 120 "$python" "$here/bench/sync_check.py" --steps 12 --log-every 5 2>&1 | grep -v '^USDT\|^\[W' \
+  | tee "$out/sync_check.txt" || echo "sync_check failed or found syncs" | tee -a "$out/failures.txt"

@@ -11,6 +11,7 @@ from omegaconf.errors import ValidationError
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.collate import pad_collate
+from seqlab.data.spec import DataSpec
 from seqlab.eval import evaluate
 from seqlab.tasks.bagging import bootstrap_weight, bootstrap_weights, member_models
 from seqlab.tasks.module import SequenceTask
@@ -79,6 +80,25 @@ def test_ensemble_prediction_is_the_mean_of_member_probabilities(tiny_config) ->
     assert not torch.allclose(
         combined.softmax(-1), torch.stack([m.log() for m in members]).mean(0).softmax(-1)
     )  # not the mean of the logits
+
+
+def test_a_regression_ensemble_predicts_the_mean_of_member_values() -> None:
+    spec = DataSpec(input_size=4, target_size=1)
+    task = SequenceTask(
+        spec,
+        model={"_target_": "seqlab.models.rnn.RecurrentEncoder", "cell": "gru", "hidden_size": 6},
+        heads={"main": {"_target_": "seqlab.heads.sequence.SequenceHead", "weight": 1.0}},
+        regularizer={},
+        init={"scheme": "default"},
+        optimizer={"_target_": "torch.optim.Adam", "_partial_": True},
+        ensemble={"kind": "bagging", "members": 3, "seed": 0},
+    ).eval()
+    batch = pad_collate([(torch.randn(n, 4), torch.randn(()), i) for i, n in enumerate((3, 9))])
+    with torch.no_grad():
+        members = [member(batch)["main"] for member in task.models]
+        combined = task(batch)["main"]
+    assert combined.shape == (2, 1) and not torch.allclose(members[0], members[1])
+    torch.testing.assert_close(combined, torch.stack(members).mean(0))
 
 
 def test_ensemble_gives_the_same_prediction_alone_and_batched(tiny_config) -> None:
@@ -169,13 +189,13 @@ def test_ensemble_settings_are_typed_at_compose() -> None:
     assert compose_config([]).ensemble.kind == "none"
 
 
-def test_each_member_clips_its_own_gradients(tiny_config) -> None:
-    """README: `trainer.gradient_clip_val` clips each member's gradients on its own."""
+def test_clipping_scales_the_total_norm_over_all_members(tiny_config) -> None:
+    """docs/tasks.md: `trainer.gradient_clip_val` clips the total norm over all members."""
     task, _ = bagging(tiny_config)
     for number, member in enumerate(task.models):
         for parameter in member.parameters():
             parameter.grad = torch.full_like(parameter, 10.0 if number == 0 else 1e-4)
-    untouched = [p.grad.clone() for p in task.models[1].parameters()]
+    before = [p.grad.clone() for p in task.parameters()]
     task.trainer = pl.Trainer(
         gradient_clip_val=1.0, gradient_clip_algorithm="norm", logger=False, accelerator="cpu"
     )
@@ -183,9 +203,10 @@ def test_each_member_clips_its_own_gradients(tiny_config) -> None:
     task.configure_gradient_clipping(
         optimizer, gradient_clip_val=1.0, gradient_clip_algorithm="norm"
     )
-    norm = torch.linalg.vector_norm(
-        torch.stack([p.grad.norm() for p in task.models[0].parameters()])
-    )
-    assert norm.item() == pytest.approx(1.0, rel=1e-4)
-    for before, parameter in zip(untouched, task.models[1].parameters(), strict=True):
-        assert torch.equal(before, parameter.grad)
+    total = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in task.parameters()]))
+    assert total.item() == pytest.approx(1.0, rel=1e-4)
+    factors = {
+        round((p.grad / b).flatten()[0].item(), 6)
+        for p, b in zip(task.parameters(), before, strict=True)
+    }
+    assert len(factors) == 1 and 0 < factors.pop() < 1  # one scale for every member

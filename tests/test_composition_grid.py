@@ -21,16 +21,37 @@ ENCODERS = {
     "rnn": ["model=rnn", "model.hidden_size=8"],
     "ligru": ["model=ligru", "model.hidden_size=8"],
     "conv": ["model=conv", "model.hidden_size=8"],
-    "crdnn": ["model=crdnn", "model.conv_channels=[4,4]", "model.rnn.hidden_size=8",
-              "model.dnn_sizes=[8]", "model.pool_sizes=[1,1]"],
-    "lstm_bi_sum": ["model=lstm", "model.hidden_size=8", "model.bidirectional=true",
-                    "model.merge=sum"],
-    "gru_bi_sum": ["model=gru", "model.hidden_size=8", "model.bidirectional=true",
-                   "model.merge=sum"],
-    "lstm_shared": ["model=lstm", "model.hidden_size=8", "model.bidirectional=true",
-                    "model.shared_directions=true"],
-    "ligru_bi_stacked": ["model=ligru", "model.hidden_size=8", "model.bidirectional=true",
-                         "model.num_layers=2"],
+    "crdnn": [
+        "model=crdnn",
+        "model.conv_channels=[4,4]",
+        "model.rnn.hidden_size=8",
+        "model.dnn_sizes=[8]",
+        "model.pool_sizes=[1,1]",
+    ],
+    "lstm_bi_sum": [
+        "model=lstm",
+        "model.hidden_size=8",
+        "model.bidirectional=true",
+        "model.merge=sum",
+    ],
+    "gru_bi_sum": [
+        "model=gru",
+        "model.hidden_size=8",
+        "model.bidirectional=true",
+        "model.merge=sum",
+    ],
+    "lstm_shared": [
+        "model=lstm",
+        "model.hidden_size=8",
+        "model.bidirectional=true",
+        "model.shared_directions=true",
+    ],
+    "ligru_bi_stacked": [
+        "model=ligru",
+        "model.hidden_size=8",
+        "model.bidirectional=true",
+        "model.num_layers=2",
+    ],
 }
 SEQ2SEQ_TINY = [
     "task.heads.main.decoder.hidden_size=8",
@@ -43,8 +64,13 @@ TASKS = {  # float and token data, every head type
     "many_to_one": ["task=many_to_one", "data=synthetic"],
     "many_to_many": ["task=many_to_many", "data=synthetic", "data.per_step=true"],
     "seq2seq": ["task=seq2seq", "data=synthetic_seq2seq", "data.num_items=32", *SEQ2SEQ_TINY],
-    "multitask": ["task=multitask", "data=synthetic_multitask", "+head@task.heads.label=sequence",
-                  "+head@task.heads.steps=per_step", "task.heads.steps.weight=0.5"],
+    "multitask": [
+        "task=multitask",
+        "data=synthetic_multitask",
+        "+head@task.heads.label=sequence",
+        "+head@task.heads.steps=per_step",
+        "task.heads.steps.weight=0.5",
+    ],
 }
 REGULARIZERS = ["none", "dropout", "l2", "l1", "label_smoothing", "noise", "[dropout,l2]"]
 INITS = ["default", "uniform", "glorot", "he", "orthogonal"]
@@ -53,9 +79,7 @@ FRACTIONS = ("acc", "padding_fraction", "wer")  # PER counts insertions: it can 
 
 def grid() -> list[tuple[str, str, str, str]]:
     cells = []
-    for number, (encoder, task) in enumerate(
-        (e, t) for e in ENCODERS for t in TASKS
-    ):
+    for number, (encoder, task) in enumerate((e, t) for e in ENCODERS for t in TASKS):
         regularizer = REGULARIZERS[number % len(REGULARIZERS)]
         if regularizer == "noise" and number % 2 and task == "many_to_one":
             regularizer = "augment"  # one target per sequence: the only kind it keeps aligned

@@ -8,10 +8,14 @@ from omegaconf.errors import ConfigKeyError, ValidationError
 
 from seqlab.train import CONFIG_DIR
 from tests.conftest import compose_config
+from tests.multitask_helpers import HEADS
 
+# `head` options are placed under a task (head@task.heads.<target>), not selected alone
 GROUPS = sorted(
-    d.name for d in Path(CONFIG_DIR).iterdir() if d.is_dir() and d.name not in ("hydra",)
+    d.name for d in Path(CONFIG_DIR).iterdir() if d.is_dir() and d.name not in ("hydra", "head")
 )
+# options that need more than themselves: task=multitask takes its heads from the experiment
+NEEDS = {"task=multitask": ["data=synthetic_multitask", *HEADS]}
 
 
 def options(group: str) -> list[str]:
@@ -22,8 +26,18 @@ def options(group: str) -> list[str]:
     "override", [f"{g}={o}" for g in GROUPS for o in options(g)], ids=lambda s: s
 )
 def test_every_option_composes(override: str) -> None:
-    cfg = compose_config([override, "paths.output_dir=/tmp/x"])
+    cfg = compose_config([override, *NEEDS.get(override, []), "paths.output_dir=/tmp/x"])
     assert cfg.data._target_ and cfg.model._target_ and cfg.task.heads is not None
+    assert all(head._target_.startswith("seqlab.heads.") for head in cfg.task.heads.values())
+
+
+@pytest.mark.parametrize("option", options("head"))
+def test_every_head_option_composes_under_a_task(option: str) -> None:
+    cfg = compose_config([f"head@task.heads.main={option}", "paths.output_dir=/tmp/x"])
+    assert cfg.task.heads.main._target_.startswith(f"seqlab.heads.{option}.")
+    assert cfg.task.heads.main.weight == 1.0
+    extra = compose_config(["task=multitask", f"+head@task.heads.extra={option}"])
+    assert list(extra.task.heads) == ["extra"]
 
 
 def test_required_groups_exist() -> None:

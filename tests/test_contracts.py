@@ -16,6 +16,7 @@ from seqlab.build import build_datamodule
 from seqlab.config.signature import schema
 from seqlab.data.collate import pad_collate
 from seqlab.data.datamodule import SequenceDataModule
+from seqlab.data.sources.uea import shipped_uea_datasets
 from seqlab.discovery import discover
 from seqlab.heads import registered_heads
 from seqlab.models.base import Encoder
@@ -28,6 +29,13 @@ ENCODERS = discover("seqlab.models", Encoder)
 SOURCES = discover("seqlab.data.sources", SequenceDataModule)
 SHRINK = {"hidden_size": 8, "conv_channels": [4, 4], "dnn_sizes": [8], "num_items": 32}
 SIZE_LIMITS = {"max_words": 300}  # CMUdict sources: a few hundred words are enough here
+BASIC_MOTIONS = shipped_uea_datasets()["BasicMotions"]
+USER_FILES = {  # sources of the user's own files read a UEA pair shipped by aeon here
+    "files": [
+        f"data.train={BASIC_MOTIONS / 'BasicMotions_TRAIN.ts'}",
+        f"data.test={BASIC_MOTIONS / 'BasicMotions_TEST.ts'}",
+    ]
+}
 TINY_DATA = {  # one small data option per kind of target, for the head contracts
     "classes": ["data=synthetic"],
     "steps": ["data=synthetic", "data.per_step=true"],
@@ -114,9 +122,15 @@ def tiny_model(head: str, data: str) -> tuple[SequenceModel, list] | None:
     cfg = compose_config([*TINY_DATA[data], "data.num_items=16", "paths.output_dir=/tmp/x"])
     datamodule = build_datamodule(cfg)
     spec = datamodule.spec
-    embedding = torch.nn.Embedding(spec.input_size, 6, padding_idx=0) if spec.input_is_tokens else None
-    encoder = construct(encoder_config("rnn"), input_size=6 if embedding else spec.input_size, dropout=None)
-    config = {"_target_": f"{registered_heads()[head].__module__}.{registered_heads()[head].__name__}"}
+    embedding = (
+        torch.nn.Embedding(spec.input_size, 6, padding_idx=0) if spec.input_is_tokens else None
+    )
+    encoder = construct(
+        encoder_config("rnn"), input_size=6 if embedding else spec.input_size, dropout=None
+    )
+    config = {
+        "_target_": f"{registered_heads()[head].__module__}.{registered_heads()[head].__name__}"
+    }
     items = [datamodule.splits.train[i] for i in range(4)]
     try:  # a head refuses data it cannot predict with a ValueError that says why
         built = construct(config, spec=spec, input_size=encoder.output_size)
@@ -159,7 +173,8 @@ def source_config(name: str) -> list[str]:
     options = presets("data", name)
     cfg = compose_config([f"data={options[0]}", "paths.output_dir=/tmp/x"])
     limits = {**SHRINK, **SIZE_LIMITS}
-    return [f"data={options[0]}"] + [f"data.{k}={v}" for k, v in limits.items() if k in cfg.data]
+    shrunk = [f"data.{k}={v}" for k, v in limits.items() if k in cfg.data]
+    return [f"data={options[0]}", *shrunk, *USER_FILES.get(name, [])]
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))

@@ -1,15 +1,17 @@
-"""Collate, Batch, dataset checks and the UEA loader."""
+"""Collate, Batch, dataset checks, the UEA loader, size limits of generated data."""
 
 import sys
 
 import pytest
 import torch
 
+from seqlab.build import build_datamodule
 from seqlab.data.collate import pad_collate
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.sources.uea import UEADataModule, load_uea_split
 from seqlab.data.splitting import hash_split, standardize, stratified_holdout
 from seqlab.data.vocab import Vocabulary
+from tests.conftest import compose_config
 
 
 def items(lengths: list[int], dim: int = 3) -> list:
@@ -118,3 +120,18 @@ def test_hash_split_is_stable_and_proportional() -> None:
     assert abs(splits.count("val") / 4000 - 0.1) < 0.02
     with pytest.raises(ValueError, match="split fractions"):
         hash_split("x", 0.6, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("source", "size"),
+    [
+        ("synthetic", "data.max_length=100000000"),
+        ("synthetic_seq2seq", "data.num_items=100000000000"),
+        ("synthetic_multitask", "data.max_length=100000000"),
+    ],
+)
+def test_generated_data_too_large_for_memory_is_refused_up_front(source: str, size: str) -> None:
+    cfg = compose_config([f"data={source}", size])
+    with pytest.raises(Exception, match=rf"data={source}: .*{size}.* GiB of generated") as error:
+        build_datamodule(cfg)
+    assert "lower data.num_items or data.max_length" in str(error.value)

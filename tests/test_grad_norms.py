@@ -42,6 +42,15 @@ def test_layer_norms_add_up_to_the_total_norm() -> None:
     assert math.sqrt(sum(v * v for v in layers)) == pytest.approx(norms["total"], rel=1e-5)
 
 
+# the task's layers: the encoder's two LSTM layers and the head's output layer
+LAYERS = [
+    "grad_norm/encoder.rnn.l0",
+    "grad_norm/encoder.rnn.l1",
+    "grad_norm/heads.main.out",
+]
+LAYERLESS = ("grad_norm/total",)  # total and total_clipped
+
+
 def test_offline_wandb_run_holds_the_gradient_norm_series(tiny_config, tmp_path) -> None:
     cfg = tiny_config(
         "logger=wandb",
@@ -64,7 +73,9 @@ def test_offline_wandb_run_holds_the_gradient_norm_series(tiny_config, tmp_path)
     steps = [row["trainer/global_step"] for row in rows]
     assert steps == [0, 3, 6]  # 4 batches x 2 epochs = 8 optimizer steps, every 3rd logged
     for row in rows:
-        layers = [row[f"grad_norm/encoder.rnn.l{k}"] for k in (0, 1)] + [row["grad_norm/head"]]
+        names = {k for k in row if k.startswith("grad_norm/") and not k.startswith(LAYERLESS)}
+        assert names == set(LAYERS)  # parameter names of the task: models.<k>.<part>
+        layers = [row[name] for name in LAYERS]
         assert all(math.isfinite(v) and v > 0 for v in layers)
         assert math.sqrt(sum(v * v for v in layers)) == pytest.approx(row["grad_norm/total"])
     clipped = {

@@ -32,7 +32,7 @@ def test_forecast_experiment_logs_the_baseline(tmp_path: Path) -> None:
 
 
 def test_cmudict_lm_experiment_reports_perplexity(tmp_path: Path) -> None:
-    overrides = ["experiment=cmudict_lm", "data.max_words=2000", "task.reduction=sum"]
+    overrides = ["experiment=cmudict_lm", "data.max_words=2000", "task.heads.main.reduction=sum"]
     metrics = train(compose_config([*overrides, *TINY_RUN, f"paths.output_dir={tmp_path}"]))
     assert metrics["test/ppl"] == pytest.approx(math.exp(metrics["test/ce"]), rel=1e-4)
     perplexity = metrics["test/ppl"]

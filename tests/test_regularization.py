@@ -102,9 +102,19 @@ def test_dropout_and_noise_are_deterministic_at_eval(tiny_config, mode: str) -> 
     datamodule = build_datamodule(cfg)
     task = build_task(cfg, datamodule).eval()
     batch = pad_collate([(torch.randn(n, 4), torch.tensor(0), i) for i, n in enumerate((3, 8))])
-    torch.testing.assert_close(task(batch), task(batch))
-    task.train()
-    assert not torch.equal(task(batch), task(batch))
+    model = task.model
+
+    def regularized() -> torch.Tensor:
+        """The head's outputs through the model's perturbations (as training computes them)."""
+        return model.heads["main"](model.encode(batch), batch)
+
+    with torch.no_grad():
+        torch.testing.assert_close(task(batch)["main"], task(batch)["main"])
+        # what evaluation computes is the regularized model in eval mode (for scale_at_test:
+        # activations scaled by 1 - p, the expectation training saw)
+        torch.testing.assert_close(task(batch)["main"], regularized())
+        task.train()
+        assert not torch.equal(regularized(), regularized())
 
 
 def test_noise_keeps_padding_zero_and_is_off_at_eval() -> None:
@@ -126,11 +136,19 @@ def test_smoothed_targets_match_the_stated_values() -> None:
 def test_task_loss_is_cross_entropy_against_the_smoothed_targets(tiny_config) -> None:
     cfg = tiny_config("regularizer=label_smoothing", "regularizer.label_smoothing.epsilon=0.2")
     task = build_task(cfg, build_datamodule(cfg)).eval()
-    assert task.label_smoothing == pytest.approx(0.2)
+    task.log = lambda *args, **kwargs: None  # outside a Trainer
+    assert task.regularization.smoothing == pytest.approx(0.2)
     batch = pad_collate([(torch.randn(n, 4), torch.tensor(n % 3), i) for i, n in enumerate((3, 8))])
     soft = smoothed_targets(batch.targets, 3, 0.2)
-    expected = -(soft * F.log_softmax(task(batch), dim=-1)).sum(-1)
-    torch.testing.assert_close(task.example_losses(batch), expected)
+    with torch.no_grad():
+        logits = task(batch)["main"]
+        expected = -(soft * F.log_softmax(logits, dim=-1)).sum(-1)
+        head = task.model.heads["main"]
+        torch.testing.assert_close(head.losses(logits, batch, smoothing=0.2), expected)
+        torch.testing.assert_close(task.training_step(batch, 0), expected.mean())
+        plain = F.cross_entropy(logits, batch.targets)
+        torch.testing.assert_close(task.evaluate(batch, "val"), plain)  # val/test: unsmoothed
+    assert not torch.allclose(expected.mean(), plain)
 
 
 @pytest.mark.parametrize(

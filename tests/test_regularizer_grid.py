@@ -25,12 +25,14 @@ TASK_DATA: dict[str, list[str]] = {
         "task.heads.main.decoding.max_length=8",
     ],
     "multitask": MULTITASK,
+    "ctc": ["data=synthetic_seq2seq", "data.num_items=32"],
 }
 # many_to_many (also as a multitask head) needs one output per step: the CRDNN runs there
 # without time pooling.
 TASK_MODEL: dict[tuple[str, str], list[str]] = {
     ("many_to_many", "crdnn"): ["model.pool_sizes=[1,1]"],
     ("multitask", "crdnn"): ["model.pool_sizes=[1,1]"],
+    ("ctc", "crdnn"): ["task.heads.main.upsample=4"],  # time pooling by 2: more frames
 }
 STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]
 

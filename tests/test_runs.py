@@ -76,14 +76,14 @@ def test_optuna_sweep_reports_the_best_value(tmp_path: Path) -> None:
     assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
     found = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     assert set(found["best_params"]) == {
-        "task.optim.lr",
+        "optimizer.lr",
         "model.rnn.hidden_size",
         "regularizer.dropout.p",
     }
     trials = [
         yaml.safe_load((sweep / job / ".hydra" / "config.yaml").read_text()) for job in ("0", "1")
     ]
-    assert trials[0]["task"]["optim"]["lr"] != trials[1]["task"]["optim"]["lr"]
+    assert trials[0]["optimizer"]["lr"] != trials[1]["optimizer"]["lr"]
     assert found["best_value"] >= 0.0  # val/loss of the best checkpoint, minimised
     assert f"Best value: {found['best_value']}" in result.stdout + result.stderr
 
@@ -102,9 +102,11 @@ def test_two_process_cpu_ddp_logs_gradient_norms_once(tmp_path: Path) -> None:
 
 
 def test_a_failing_run_exits_non_zero_and_finishes_its_wandb_run(tmp_path: Path) -> None:
-    result = run_train(tmp_path, "trainer.accelerator=cpu", "task.optim.name=bogus")
+    # refused when the optimizer is built, i.e. after the W&B run started
+    bad = ["scheduler=warmup_cosine", "scheduler.warmup_fraction=2.0"]
+    result = run_train(tmp_path, "trainer.accelerator=cpu", *bad)
     assert result.returncode != 0
-    assert "task.optim.name" in result.stderr
+    assert "scheduler.warmup_fraction must be in" in result.stderr
     (run_file,) = run_files(tmp_path)
     exits = [r.exit for r in read_records(run_file) if r.WhichOneof("record_type") == "exit"]
     assert [e.exit_code for e in exits] == [1]

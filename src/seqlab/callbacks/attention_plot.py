@@ -15,7 +15,7 @@ from seqlab.heads.seq2seq import Seq2SeqHead
 class AttentionPlot(pl.Callback):
     """After validation, greedy-decodes the first `num_items` validation items and draws each
     attention matrix (output symbols x input steps), saved as PNG under `dirpath` and logged
-    as a W&B image when a W&B logger is attached. Needs a task with `decode_batch` (seq2seq)."""
+    as a W&B image when a W&B logger is attached. Needs a seq2seq head (the first one is drawn)."""
 
     def __init__(self, dirpath: str, num_items: int = 4, every_n_epochs: int = 1) -> None:
         if num_items <= 0:

@@ -20,12 +20,20 @@ RECURRENT_PARAMETER = re.compile(
 def layer_name(parameter_name: str) -> str:
     """The layer a parameter belongs to: its module, split by recurrent layer and direction.
 
-    `encoder.rnn.weight_hh_l1_reverse` -> `encoder.rnn.l1_reverse`; `head.bias` -> `head`.
+    `encoder.rnn.weight_hh_l1_reverse` -> `encoder.rnn.l1_reverse`;
+    `heads.main.out.bias` -> `heads.main.out`.
     """
     match = RECURRENT_PARAMETER.match(parameter_name)
     if match:
         return f"{match['module']}.l{match['layer']}{match['reverse'] or ''}"
     return parameter_name.rpartition(".")[0] or parameter_name
+
+
+def measured(pl_module: pl.LightningModule) -> nn.Module:
+    """The one model of a task (names without the `models.0.` prefix), or the whole
+    ensemble (`models.<k>.` tells the members apart)."""
+    models = getattr(pl_module, "models", None)
+    return models[0] if models is not None and len(models) == 1 else pl_module
 
 
 def gradient_norms(module: nn.Module) -> dict[str, float]:
@@ -65,7 +73,7 @@ class GradNorms(pl.Callback):
     ) -> None:
         if not self._due(trainer):
             return
-        norms = gradient_norms(pl_module)
+        norms = gradient_norms(measured(pl_module))
         log(trainer, {f"grad_norm/{name}": value for name, value in norms.items()})
         if trainer.gradient_clip_val:
             self._clipped_step = trainer.global_step
@@ -73,7 +81,7 @@ class GradNorms(pl.Callback):
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args) -> None:
         if self._clipped_step is None:
             return
-        total = gradient_norms(pl_module).get("total")
+        total = gradient_norms(measured(pl_module)).get("total")
         if total is not None:
             log(trainer, {"grad_norm/total_clipped": total}, step=self._clipped_step)
         self._clipped_step = None

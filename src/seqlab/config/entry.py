@@ -67,3 +67,36 @@ def eval_config() -> type:
             ("task_name", str, field(default="eval")),
         ],
     )
+
+
+@cache
+def predict_config() -> type:
+    """predict.yaml: a checkpoint, data keys to change, the output file."""
+    return dataclasses.make_dataclass(
+        "PredictConfig",
+        [
+            ("ckpt_path", str, field(default=MISSING)),
+            ("data", Any, field(default=None)),
+            ("trainer", trainer_schema(), factory(trainer_schema())),
+            ("paths", PathsConfig, factory(PathsConfig)),
+            ("task_name", str, field(default="predict")),
+            ("format", str, field(default="csv")),
+            ("output", str | None, field(default=None)),
+        ],
+    )
+
+
+@cache
+def export_config() -> type:
+    """export.yaml: a checkpoint, the file format, the output file."""
+    return dataclasses.make_dataclass(
+        "ExportConfig",
+        [
+            ("ckpt_path", str, field(default=MISSING)),
+            ("paths", PathsConfig, factory(PathsConfig)),
+            ("task_name", str, field(default="export")),
+            ("format", str, field(default="onnx")),
+            ("output", str | None, field(default=None)),
+            ("opset", int, field(default=17)),
+        ],
+    )

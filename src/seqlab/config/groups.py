@@ -15,6 +15,7 @@ from pytorch_lightning import callbacks as lightning_callbacks
 from pytorch_lightning import loggers as lightning_loggers
 
 from seqlab.callbacks.attention_plot import AttentionPlot
+from seqlab.callbacks.checkpointing import LastCheckpoint
 from seqlab.callbacks.grad_flow import GradFlow
 from seqlab.callbacks.grad_norms import GradNorms
 from seqlab.callbacks.monitor import MonitorCheck
@@ -25,7 +26,7 @@ from seqlab.data.datamodule import SequenceDataModule
 from seqlab.discovery import discover
 from seqlab.heads import Head
 from seqlab.init import initialize
-from seqlab.loggers import wandb_logger
+from seqlab.loggers import ResumableCSVLogger, wandb_logger
 from seqlab.models.base import Encoder
 from seqlab.tasks import schedules
 from seqlab.tasks.module import SequenceTask
@@ -46,6 +47,7 @@ SCHEDULES = {
 }
 CALLBACKS = {
     "model_checkpoint": lightning_callbacks.ModelCheckpoint,
+    "last_checkpoint": LastCheckpoint,
     "early_stopping": lightning_callbacks.EarlyStopping,
     "lr_monitor": lightning_callbacks.LearningRateMonitor,
     "rich_progress_bar": lightning_callbacks.RichProgressBar,
@@ -59,7 +61,7 @@ CALLBACKS = {
 }
 LOGGERS = {
     "wandb": wandb_logger,
-    "csv": lightning_loggers.CSVLogger,
+    "csv": ResumableCSVLogger,
     "tensorboard": lightning_loggers.TensorBoardLogger,
 }
 TRAINER_OBJECTS = ("callbacks", "logger", "plugins", "profiler")  # built by seqlab.build

@@ -78,7 +78,8 @@ class RandomCropConfig:
 
 @dataclass
 class AugmentConfig:
-    """Label-preserving augmentations of training batches, applied in this order."""
+    """Label-preserving augmentations of training batches: time stretch, random crop, time
+    mask, feature mask, then noise (each with its own probability `p`)."""
 
     time_mask: MaskConfig = field(default_factory=MaskConfig)
     feature_mask: MaskConfig = field(default_factory=MaskConfig)

@@ -38,6 +38,8 @@ def schema(
     for key, value in (extra or {}).items():
         fields.append((key, type(value), dataclasses.field(default=value)))
     for parameter, annotation in keyword_parameters(target, set(skip)):
+        if foreign_settings(parameter.default):
+            continue  # a library's settings object (e.g. a theme): left at its own default
         fields.append((parameter.name, checked_type(annotation), default_of(parameter)))
     return dataclasses.make_dataclass(f"{target.__name__}Schema", fields)
 
@@ -57,10 +59,13 @@ def keyword_parameters(target: Callable, skip: set[str]) -> list[tuple[inspect.P
 
 
 def signature_chain(target: Callable) -> list[Callable]:
-    """`target` itself, or for a class each `__init__` along the MRO up to the first one
-    that takes no `**kwargs` (a subclass forwards its extra keywords to its base)."""
+    """`target` itself, or for a seqlab class each `__init__` along the MRO up to the first
+    one that takes no `**kwargs` (seqlab's subclasses forward extra keywords to their base;
+    other libraries' `**kwargs` go elsewhere, e.g. to a writer, and are not followed)."""
     if not isinstance(target, type):
         return [target]
+    if not target.__module__.startswith("seqlab."):
+        return [target.__init__]
     chain = []
     for cls in target.__mro__:
         init = cls.__dict__.get("__init__")
@@ -107,7 +112,10 @@ def default_of(parameter: inspect.Parameter) -> dataclasses.Field:
     if isinstance(value, (list, dict)):
         return dataclasses.field(default_factory=lambda value=value: type(value)(value))
     if dataclasses.is_dataclass(value):
-        if not type(value).__module__.startswith("seqlab."):
-            return dataclasses.field(default=None)  # a library's settings object: its own default
         return dataclasses.field(default_factory=lambda value=value: value)
     return dataclasses.field(default=value)
+
+
+def foreign_settings(value: object) -> bool:
+    """A dataclass instance from another library: not a value a config can state."""
+    return dataclasses.is_dataclass(value) and not type(value).__module__.startswith("seqlab.")

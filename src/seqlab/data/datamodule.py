@@ -17,12 +17,14 @@ from seqlab.data.spec import DataSpec
 
 @dataclass(frozen=True)
 class Splits:
-    """Train, validation and test sets plus the sizes the model needs."""
+    """Train, validation and test sets plus the sizes the model needs; `predict` is a set of
+    new items to predict (without one, prediction runs on the test set)."""
 
     train: SequenceDataset
     val: SequenceDataset
     test: SequenceDataset
     spec: DataSpec
+    predict: SequenceDataset | None = None
 
 
 class SequenceDataModule(pl.LightningDataModule):
@@ -31,8 +33,8 @@ class SequenceDataModule(pl.LightningDataModule):
     Subclasses implement `load_splits`; everything about batching lives here, so every data
     source gets the same loaders: `batching` (random | sorted | bucket) for training,
     `eval_batching` (default sorted: fastest, and metrics are per-item, so order cannot change
-    them) for validation and test. Under DDP each rank takes whole batches of one global list;
-    the training sampler's epoch and position are saved in checkpoints.
+    them) for validation, test and prediction. Under DDP each rank takes whole batches of one
+    global list; the training sampler's epoch and position are saved in checkpoints.
     """
 
     def __init__(
@@ -72,6 +74,12 @@ class SequenceDataModule(pl.LightningDataModule):
         """Return the checked train/val/test datasets and their `DataSpec`."""
         raise NotImplementedError
 
+    def baselines(self) -> dict[str, float]:
+        """Metrics of a reference predictor (a constant or memoryless guess), keyed like the
+        logged metrics (e.g. `test/mse_baseline`), so the entry point reports them beside the
+        model's. Sources without one return nothing."""
+        return {}
+
     @cached_property
     def splits(self) -> Splits:
         return self.load_splits()
@@ -98,6 +106,12 @@ class SequenceDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> DataLoader:
         sampler = self.sampler(self.splits.test, self.eval_batching, "data.eval_batching", True)
         return self._loader(self.splits.test, sampler)
+
+    def predict_dataloader(self) -> DataLoader:
+        predict = self.splits.predict
+        dataset = self.splits.test if predict is None else predict
+        sampler = self.sampler(dataset, self.eval_batching, "data.eval_batching", True)
+        return self._loader(dataset, sampler)
 
     def sampler(
         self, dataset: SequenceDataset, mode: str, setting: str, fill_ranks: bool = False

@@ -17,9 +17,16 @@ class DataSpec:
     encoders. `persistence_baseline`: the first `target_size` input features at step t are the
     series' current values, i.e. the naive "tomorrow = today" forecast of the target at t.
 
+    `target_mean`, `target_std`: set when the source standardised regression targets with
+    these training statistics (one per target value); `outputs * std + mean` are values in
+    the data's own units (what predictions report).
+
     `targets`: for data with several named targets per item (task=multitask), the target
     fields of each (name -> {num_classes, class_names, target_vocab, ...}); the top-level
     target fields are then unused. `target_spec(name)` is the spec one head sees.
+
+    `streams`: > 0 when training batches continue that many parallel streams (row r of every
+    batch is the next window of stream r), so truncated BPTT carries state across batches.
     """
 
     input_size: int
@@ -30,7 +37,10 @@ class DataSpec:
     target_vocab: tuple[str, ...] = ()
     next_step: bool = False
     persistence_baseline: bool = False
+    target_mean: tuple[float, ...] = ()
+    target_std: tuple[float, ...] = ()
     targets: dict[str, dict] = field(default_factory=dict)
+    streams: int = 0
 
     @property
     def input_is_tokens(self) -> bool:

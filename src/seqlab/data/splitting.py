@@ -22,10 +22,15 @@ def stratified_holdout(labels: Sequence[int], fraction: float, seed: int) -> tup
     return sorted(keep), sorted(held_out)
 
 
+def scaling(train: Sequence[Tensor]) -> tuple[Tensor, Tensor]:
+    """Per-feature mean and std of the real training frames (items [T, D], no padding)."""
+    frames = torch.cat(list(train))
+    return frames.mean(0), frames.std(0).clamp_min(1e-8)
+
+
 def standardize(train: Sequence[Tensor], *others: Sequence[Tensor]) -> list[list[Tensor]]:
     """Scale every split by the per-feature mean and std of the real training frames."""
-    frames = torch.cat(list(train))
-    mean, std = frames.mean(0), frames.std(0).clamp_min(1e-8)
+    mean, std = scaling(train)
     return [[(x - mean) / std for x in split] for split in (train, *others)]
 
 

@@ -69,7 +69,7 @@ class DotAttention(Attention):
         super().__init__()
         if query_size != key_size:
             raise ValueError(
-                f"task.attention.kind=dot needs the decoder hidden size ({query_size}) to equal "
+                f"attention.kind=dot needs the decoder hidden size ({query_size}) to equal "
                 f"the encoder output size ({key_size}); use general or additive"
             )
 
@@ -97,7 +97,7 @@ ATTENTIONS: dict[str, type[Attention]] = {
 
 def make_attention(kind: str, query_size: int, key_size: int, attention_size: int) -> Attention:
     if kind not in ATTENTIONS:
-        raise ValueError(f"task.attention.kind must be one of {sorted(ATTENTIONS)}, got {kind!r}")
+        raise ValueError(f"attention.kind must be one of {sorted(ATTENTIONS)}, got {kind!r}")
     if attention_size <= 0:
-        raise ValueError(f"task.attention.size must be > 0, got {attention_size}")
+        raise ValueError(f"attention.size must be > 0, got {attention_size}")
     return ATTENTIONS[kind](query_size, key_size, attention_size)

@@ -99,14 +99,12 @@ class AttentionDecoder(nn.Module):
     ) -> None:
         super().__init__()
         if cell not in DECODER_CELLS:
-            raise ValueError(
-                f"task.decoder.cell must be one of {sorted(DECODER_CELLS)}, got {cell!r}"
-            )
+            raise ValueError(f"decoder.cell must be one of {sorted(DECODER_CELLS)}, got {cell!r}")
         for key, value in (("hidden_size", hidden_size), ("embedding_dim", embedding_dim)):
             if value <= 0:
-                raise ValueError(f"task.decoder.{key} must be > 0, got {value}")
+                raise ValueError(f"decoder.{key} must be > 0, got {value}")
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"task.decoder.dropout must be in [0, 1), got {dropout}")
+            raise ValueError(f"decoder.dropout must be in [0, 1), got {dropout}")
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.bridge = nn.Linear(encoder_size, hidden_size)
         self.cell = DECODER_CELLS[cell](embedding_dim + encoder_size, hidden_size)

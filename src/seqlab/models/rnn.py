@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlab.models.base import (
     Encoder,
@@ -22,6 +23,7 @@ from seqlab.models.fused import (
 from seqlab.regularization.dropout import SequenceDropout
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+State = tuple[Tensor, ...]  # (h, c) for an LSTM, (h,) otherwise; each [layers, B, H]
 MERGES = ("concat", "sum")
 
 
@@ -104,6 +106,36 @@ class RecurrentEncoder(Encoder):
         if not self.bidirectional:
             return EncoderOutput(steps, lengths, final, states)
         return EncoderOutput(self._merge(steps), lengths, self._merge(final), states)
+
+    def state_refusal(self) -> str | None:
+        """Why `forward_with_state` cannot run this encoder (None: it can)."""
+        if self.bidirectional:
+            return "model.bidirectional=true (the backward direction starts at the sequence end)"
+        return None
+
+    def forward_with_state(
+        self, inputs: Tensor, lengths: Tensor, initial_state: State | None = None
+    ) -> tuple[EncoderOutput, State]:
+        """`forward` from `initial_state` (None: zeros), returning every layer's state after
+        each sequence's last real step too: what truncated BPTT carries into the next chunk.
+
+        Unidirectional only (`state_refusal`). Without padding the fused kernel runs on the
+        padded batch; with it, packed, so no padded step moves a state.
+        """
+        refusal = self.state_refusal()
+        if refusal is not None:
+            raise ValueError(f"an initial state needs a unidirectional encoder, not {refusal}")
+        hx = None if initial_state is None else initial_state
+        if self.rnn.mode != "LSTM" and hx is not None:
+            hx = hx[0]
+        if bool((lengths == inputs.shape[1]).all()) and not uses_packed_sequences(inputs):
+            outputs, state = self.rnn(inputs, hx)
+        else:
+            packed = pack_padded_sequence(inputs, lengths.cpu(), True, enforce_sorted=False)
+            outputs, state = self.rnn(packed, hx)
+            outputs = pad_packed_sequence(outputs, True, total_length=inputs.shape[1])[0]
+        state = state if isinstance(state, tuple) else (state,)
+        return EncoderOutput(outputs, lengths, last_steps(outputs, lengths), outputs), state
 
     def _layer_by_layer(self, inputs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Top layer's states [B, T, D*H] (zero at pads) and that layer's inputs."""

@@ -1,7 +1,5 @@
 """The model: input embedding -> encoder -> named heads, a plain nn.Module."""
 
-from collections.abc import Callable
-
 from hydra.utils import get_class
 from torch import Tensor, nn
 
@@ -10,9 +8,7 @@ from seqlab.data.spec import DataSpec
 from seqlab.heads.base import Head
 from seqlab.heads.per_step import check_encoder
 from seqlab.models.base import Encoder, EncoderOutput
-from seqlab.regularization.dropout import SequenceDropout
-
-Perturb = Callable[[Tensor, Tensor | None], Tensor]
+from seqlab.tasks.regularization import Regularization, perturb
 
 
 class SequenceModel(nn.Module):
@@ -26,31 +22,39 @@ class SequenceModel(nn.Module):
         embedding: nn.Embedding | None,
         encoder: Encoder,
         heads: dict[str, Head],
+        perturb_inputs: nn.ModuleList | None = None,
+        perturb_outputs: nn.ModuleList | None = None,
     ) -> None:
         super().__init__()
         self.spec = spec
         self.embedding = embedding
+        self.perturb_inputs = perturb_inputs
         self.encoder = encoder
+        self.perturb_outputs = perturb_outputs
         self.heads = nn.ModuleDict(heads)
 
-    def encode(
-        self,
-        batch: Batch,
-        perturb_inputs: Perturb | None = None,
-        perturb_outputs: Perturb | None = None,
-    ) -> EncoderOutput:
-        """Embedding -> (perturbation) -> encoder -> (perturbation of outputs and final)."""
+    def encode(self, batch: Batch) -> EncoderOutput:
+        """Embedding -> input perturbations -> encoder -> perturbations of outputs and final.
+
+        Perturbations act in training; at eval they are the identity, except dropout with
+        `mode=scale_at_test`, which scales by 1 - p (so eval, predict and export agree).
+        """
+        return self.perturbed(self.encoder(self.inputs(batch), batch.lengths))
+
+    def inputs(self, batch: Batch) -> Tensor:
+        """What the encoder reads: embedded tokens or features, perturbed."""
         self.check_inputs(batch)
         inputs = batch.inputs if self.embedding is None else self.embedding(batch.inputs)
-        if perturb_inputs is not None:
-            inputs = perturb_inputs(inputs, batch.mask)
-        encoded = self.encoder(inputs, batch.lengths)
-        if perturb_outputs is None:
+        return perturb(self.perturb_inputs, inputs, batch.mask)
+
+    def perturbed(self, encoded: EncoderOutput) -> EncoderOutput:
+        """The encoder's outputs and final vector as the heads see them (padding kept zero)."""
+        if self.perturb_outputs is None:
             return encoded
         mask = length_mask(encoded.lengths, encoded.outputs.shape[1], encoded.outputs.device)
         return encoded._replace(
-            outputs=perturb_outputs(encoded.outputs, mask),
-            final=perturb_outputs(encoded.final, None),
+            outputs=perturb(self.perturb_outputs, encoded.outputs, mask),
+            final=perturb(self.perturb_outputs, encoded.final, None),
         )
 
     def view(self, batch: Batch, name: str) -> Batch:
@@ -91,9 +95,10 @@ def build_model(
     model: dict,
     heads: dict[str, dict],
     embedding_dim: int,
-    dropout: SequenceDropout | None,
+    regularization: Regularization,
 ) -> SequenceModel:
-    """Encoder from `model` (a `model` group config), one head per entry of `heads`."""
+    """Encoder from `model` (a `model` group config), one head per entry of `heads`, and the
+    configured perturbations around the encoder."""
     check_heads(heads, spec)
     embedding = (
         nn.Embedding(spec.input_size, embedding_dim, padding_idx=0)
@@ -101,7 +106,7 @@ def build_model(
         else None
     )
     encoder_input = embedding_dim if spec.input_is_tokens else spec.input_size
-    encoder = construct(model, input_size=encoder_input, dropout=dropout)
+    encoder = construct(model, input_size=encoder_input, dropout=regularization.layer_dropout())
     built = {}
     for name, config in heads.items():
         head_spec = spec.target_spec(name) if spec.targets else spec
@@ -111,7 +116,14 @@ def build_model(
             raise ValueError(f"task.heads.{name}: {error}") from error
     if any(getattr(head, "aligned_steps", False) for head in built.values()):
         check_encoder(encoder, causal=any(h.spec.next_step for h in built.values()))
-    return SequenceModel(spec, embedding, encoder, built)
+    return SequenceModel(
+        spec,
+        embedding,
+        encoder,
+        built,
+        regularization.perturbations("inputs"),
+        regularization.perturbations("outputs"),
+    )
 
 
 def check_heads(heads: dict[str, dict], spec: DataSpec) -> None:
@@ -139,3 +151,24 @@ def construct(config: dict, **parts: object) -> nn.Module:
     as they are, not through Hydra, which would turn them into config nodes."""
     keys = {k: v for k, v in config.items() if not k.startswith("_")}
     return get_class(config["_target_"])(**keys, **parts)
+
+
+def check_averageable(model: SequenceModel) -> None:
+    """Ensembles average their members' outputs through each head's `combine`."""
+    for name, head in model.heads.items():
+        if type(head).combine is Head.combine:
+            raise ValueError(
+                f"ensemble=bagging averages the members' outputs, but head {name!r} "
+                f"({type(head).__name__}) cannot average its outputs"
+            )
+
+
+def check_augmentable(model: SequenceModel) -> None:
+    """Augmentations change lengths and steps; only one-per-sequence targets survive them."""
+    for name, head in model.heads.items():
+        if not head.augmentable:
+            raise ValueError(
+                f"regularizer.augment changes the steps of training sequences, but head "
+                f"{name!r} ({type(head).__name__}) has per-step or sequence targets that would "
+                "no longer line up: use it with many_to_one heads only"
+            )

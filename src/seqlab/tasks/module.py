@@ -16,12 +16,13 @@ from torch import Tensor, nn
 
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
-from seqlab.heads.base import Head
 from seqlab.init import initialize
 from seqlab.models.base import EncoderOutput
 from seqlab.tasks.bagging import bootstrap_weights, member_models
-from seqlab.tasks.model import SequenceModel, build_model
+from seqlab.tasks.hot_path import FiniteWatch, logs_this_step, unchecked
+from seqlab.tasks.model import SequenceModel, build_model, check_augmentable, check_averageable
 from seqlab.tasks.regularization import Regularization
+from seqlab.tasks.tbptt import check_tbptt, step_schedulers, truncated_training_step
 
 STAGES = ("train", "val", "test")
 ENSEMBLES = ("none", "bagging")
@@ -30,7 +31,9 @@ ENSEMBLES = ("none", "bagging")
 class SequenceTask(pl.LightningModule):
     """Trains the model(s) built from plain config dicts (so a checkpoint's hyperparameters
     rebuild it): `model` (the encoder), `heads` (name -> head config), `regularizer`, `init`,
-    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging)."""
+    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging).
+    `tbptt_steps` > 0: truncated BPTT in chunks of that many steps (`seqlab.tasks.tbptt`),
+    clipping each chunk's gradient norm to `tbptt_clip_val` (manual optimization)."""
 
     def __init__(
         self,
@@ -45,6 +48,8 @@ class SequenceTask(pl.LightningModule):
         monitor: str = "val/loss",
         monitor_mode: str = "min",
         embedding_dim: int = 64,
+        tbptt_steps: int = 0,
+        tbptt_clip_val: float = 0.0,
     ) -> None:
         super().__init__()
         spec = spec if isinstance(spec, DataSpec) else DataSpec(**spec)
@@ -60,9 +65,7 @@ class SequenceTask(pl.LightningModule):
         configs = member_models(model, members, ensemble.get("models") or [])
         self.models = nn.ModuleList()
         for config in configs:
-            member = build_model(
-                spec, config, heads, embedding_dim, self.regularization.layer_dropout
-            )
+            member = build_model(spec, config, heads, embedding_dim, self.regularization)
             initialize(member, **init)
             self.models.append(member)
         if self.bagging_seed is not None:
@@ -72,6 +75,11 @@ class SequenceTask(pl.LightningModule):
         for penalty in self.regularization.penalties:
             penalty.lambdas(self.models[0])  # a per-module prefix that matches nothing fails here
         self.metrics = nn.ModuleDict({f"{s}_metrics": self.stage_metrics(s) for s in STAGES})
+        check_tbptt(tbptt_steps, tbptt_clip_val, self.models[0], len(self.models))
+        self.tbptt_steps, self.tbptt_clip_val = tbptt_steps, tbptt_clip_val
+        self.automatic_optimization = tbptt_steps == 0
+        self.stream_state: tuple[Tensor, ...] | None = None  # carried across stream batches
+        self.finite = FiniteWatch()
 
     @property
     def model(self) -> SequenceModel:
@@ -89,10 +97,14 @@ class SequenceTask(pl.LightningModule):
             who += [f"member{k}" for k in range(len(self.models))]
         if len(self.models) > 1 and stage == "train":
             who = []
+        train = stage == "train"
         return nn.ModuleDict(
             {
                 name: nn.ModuleDict(
-                    {h: nn.ModuleDict(head.metrics()) for h, head in self.model.heads.items()}
+                    {
+                        h: nn.ModuleDict(unchecked(head.metrics()) if train else head.metrics())
+                        for h, head in self.model.heads.items()
+                    }
                 )
                 for name in who
             }
@@ -110,25 +122,36 @@ class SequenceTask(pl.LightningModule):
         return {n: h.combine([o[n] for o in outputs]) for n, h in self.model.heads.items()}
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        if self.tbptt_steps:
+            return truncated_training_step(self, batch, batch_idx)
         batch = self.regularization.augmented(batch)
         reg = self.regularization
+        logs = logs_this_step(self._trainer)
         data_loss = torch.zeros((), device=self.device)
         for number, model in enumerate(self.models):
-            encoded = model.encode(batch, reg.perturb_inputs, reg.perturb_outputs)
+            encoded = model.encode(batch)
             weights = None
             if self.bagging_seed is not None:
                 weights = bootstrap_weights(self.bagging_seed, batch.indices, number)
             outputs = self.head_outputs(model, encoded, batch, "train")
             losses = self.head_losses(model, outputs, batch, reg.smoothing, weights)
             member_loss = self.total(model, losses)
-            if len(self.models) > 1:
+            if logs and len(self.models) > 1:
                 self.log(f"train/member{number}/loss", member_loss, batch_size=len(batch))
-            else:
+            elif logs:
                 self.log_head_losses("train", losses, len(batch))
+            if len(self.models) == 1:
                 self.update_metrics("train", "model", model, outputs, encoded, batch)
             data_loss = data_loss + member_loss
         penalty = sum((reg.penalty(m) for m in self.models), data_loss.new_zeros(()))
-        return self.log_training_loss(data_loss, penalty, batch, batch_idx)
+        loss = data_loss + penalty
+        self.finite.record(
+            loss, data_loss, penalty, (self.current_epoch, self.global_step, batch_idx)
+        )
+        if logs:
+            self.finite.check()
+            self.log_training_loss(loss, data_loss, penalty, len(batch))
+        return loss
 
     def evaluate(self, batch: Batch, stage: str) -> Tensor:
         """Loss (plain: no label smoothing) and metrics of the model or the ensemble."""
@@ -217,22 +240,12 @@ class SequenceTask(pl.LightningModule):
             for name, loss in losses.items():
                 self.log(f"{stage}/{name}/loss", loss, batch_size=size, sync_dist=stage != "train")
 
-    def log_training_loss(
-        self, data_loss: Tensor, penalty: Tensor, batch: Batch, batch_idx: int
-    ) -> Tensor:
-        """Check and log the minimised loss; with a penalty also its two parts."""
-        loss = data_loss + penalty
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"training loss is {loss.item()} (data {float(data_loss)}, penalty "
-                f"{float(penalty)}) at epoch {self.current_epoch}, step {self.global_step}, "
-                f"batch {batch_idx}"
-            )
-        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
+    def log_training_loss(self, loss: Tensor, data_loss: Tensor, penalty: Tensor, size: int):
+        """Log the minimised loss (in the progress bar); with a penalty also its two parts."""
+        self.log("train/loss", loss, prog_bar=True, batch_size=size)
         if self.regularization.penalties:
-            self.log("train/data_loss", data_loss, batch_size=len(batch))
-            self.log("train/penalty", penalty, batch_size=len(batch))
-        return loss
+            self.log("train/data_loss", data_loss, batch_size=size)
+            self.log("train/penalty", penalty, batch_size=size)
 
     def log_metrics(self, stage: str) -> None:
         """Compute, log and reset the stage's metrics (once per epoch: no per-step cost)."""
@@ -249,7 +262,16 @@ class SequenceTask(pl.LightningModule):
                     metric.reset()
 
     def on_train_epoch_end(self) -> None:
+        self.finite.check()
         self.log_metrics("train")
+        if self.tbptt_steps:
+            step_schedulers(self, "epoch")
+
+    def on_validation_start(self) -> None:
+        self.finite.check()  # validation ends in checkpoints: never of weights gone NaN
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.finite.check()  # whatever saves (every N steps, pre-emption): the last good state
 
     def on_validation_epoch_end(self) -> None:
         self.log_metrics("val")
@@ -264,24 +286,3 @@ class SequenceTask(pl.LightningModule):
             return optimizer
         schedule = instantiate(self.hparams.scheduler)(optimizer, self)
         return {"optimizer": optimizer, "lr_scheduler": schedule}
-
-
-def check_averageable(model: SequenceModel) -> None:
-    """Ensembles average their members' outputs through each head's `combine`."""
-    for name, head in model.heads.items():
-        if type(head).combine is Head.combine:
-            raise ValueError(
-                f"ensemble=bagging averages the members' outputs, but head {name!r} "
-                f"({type(head).__name__}) cannot average its outputs"
-            )
-
-
-def check_augmentable(model: SequenceModel) -> None:
-    """Augmentations change lengths and steps; only one-per-sequence targets survive them."""
-    for name, head in model.heads.items():
-        if not head.augmentable:
-            raise ValueError(
-                f"regularizer.augment changes the steps of training sequences, but head "
-                f"{name!r} ({type(head).__name__}) has per-step or sequence targets that would "
-                "no longer line up: use it with many_to_one heads only"
-            )

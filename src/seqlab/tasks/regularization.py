@@ -14,23 +14,14 @@ from seqlab.regularization.penalty import WeightPenalty
 
 
 class Regularization(nn.Module):
-    """Perturbations before the encoder (`inputs`) and before the heads (`outputs`), batch
-    augmentation, weight penalties and the label-smoothing epsilon of training losses.
-
-    `layer_dropout` is the dropout the encoder applies between its own layers; it is handed
-    to the encoder, not applied here.
+    """Batch augmentation, weight penalties and the label-smoothing epsilon of training
+    losses, and the perturbations each model applies before its encoder (`inputs`), between
+    the encoder's layers (`layer_dropout`) and before its heads (`outputs`).
     """
 
     def __init__(self, config: dict, tokens: bool) -> None:
         super().__init__()
-        dropout, noise = config.get("dropout"), config.get("noise")
-        self.layer_dropout = make_dropout(dropout, "layers")
-        inputs = [GaussianNoise(noise["std"])] if noise and noise["inputs"] else []
-        outputs = [GaussianNoise(noise["std"])] if noise and noise["outputs"] else []
-        inputs += [d for d in [make_dropout(dropout, "inputs")] if d is not None]
-        outputs += [d for d in [make_dropout(dropout, "head")] if d is not None]
-        self.inputs = nn.ModuleList(inputs) if inputs else None
-        self.outputs = nn.ModuleList(outputs) if outputs else None
+        self.config = config
         augment = config.get("augment")
         if augment and tokens:
             raise ValueError("regularizer.augment transforms float features; this data has tokens")
@@ -41,11 +32,18 @@ class Regularization(nn.Module):
         smoothing = config.get("label_smoothing")
         self.smoothing = check_epsilon(smoothing["epsilon"]) if smoothing else 0.0
 
-    def perturb_inputs(self, x: Tensor, mask: Tensor) -> Tensor:
-        return perturb(self.inputs, x, mask)
+    def perturbations(self, where: str) -> nn.ModuleList | None:
+        """Fresh noise and dropout modules for `inputs` or `outputs` (the `head` place of
+        `regularizer.dropout`), noise first; None when nothing is switched on there."""
+        dropout, noise = self.config.get("dropout"), self.config.get("noise")
+        modules = [GaussianNoise(noise["std"])] if noise and noise[where] else []
+        dropped = make_dropout(dropout, "inputs" if where == "inputs" else "head")
+        modules += [dropped] if dropped is not None else []
+        return nn.ModuleList(modules) if modules else None
 
-    def perturb_outputs(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        return perturb(self.outputs, x, mask)
+    def layer_dropout(self) -> SequenceDropout | None:
+        """The dropout an encoder applies between its own layers."""
+        return make_dropout(self.config.get("dropout"), "layers")
 
     def augmented(self, batch: Batch) -> Batch:
         return batch if self.augment is None else self.augment(batch)

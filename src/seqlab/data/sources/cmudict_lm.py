@@ -70,20 +70,33 @@ def lm_splits(
     vocab = Vocabulary(s for _, symbols in parts["train"] for s in symbols)
     datasets = []
     for split, items in parts.items():
-        inputs, targets = [], []
-        for word, symbols in items:
-            ids = vocab.encode(symbols, where=f"{name}/{split}: word {word!r}")
-            inputs.append(torch.tensor([vocab.bos_id, *ids]))
-            targets.append(torch.tensor([*ids, vocab.eos_id]))
+        wheres = [f"{name}/{split}: word {word!r}" for word, _ in items]
+        inputs, targets = lm_items(vocab, [symbols for _, symbols in items], wheres)
         datasets.append(SequenceDataset(f"{name}/{split}", inputs, targets))
-    spec = DataSpec(
+    return Splits(*datasets, spec=lm_spec(vocab))
+
+
+def lm_items(
+    vocab: Vocabulary, sequences: Iterable[list[str]], wheres: Iterable[str]
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Inputs `<bos> s1 .. sn` and targets `s1 .. sn <eos>`; `wheres` name each sequence."""
+    inputs, targets = [], []
+    for symbols, where in zip(sequences, wheres, strict=True):
+        ids = vocab.encode(symbols, where=where)
+        inputs.append(torch.tensor([vocab.bos_id, *ids]))
+        targets.append(torch.tensor([*ids, vocab.eos_id]))
+    return inputs, targets
+
+
+def lm_spec(vocab: Vocabulary) -> DataSpec:
+    """Next-symbol prediction over one vocabulary (targets are later inputs: causal only)."""
+    return DataSpec(
         input_size=len(vocab),
         num_classes=len(vocab),
         input_vocab=vocab.symbols,
         target_vocab=vocab.symbols,
         next_step=True,
     )
-    return Splits(*datasets, spec=spec)
 
 
 class CmudictLMDataModule(SequenceDataModule):

@@ -15,7 +15,7 @@ from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
 from seqlab.data.sources import check_length_range, require
 from seqlab.data.spec import DataSpec
-from seqlab.data.splitting import standardize
+from seqlab.data.splitting import scaling, standardize
 
 # pmdarima's `gasoline` is left out: it is downloaded on first use, not shipped.
 PMDARIMA_SERIES = (
@@ -91,8 +91,37 @@ def windows(
     return inputs, targets
 
 
+def stream_windows(
+    segment: Tensor, streams: int, length: int, name: str
+) -> tuple[list[Tensor], list[Tensor]]:
+    """`segment` as `streams` contiguous streams, each cut into consecutive `length`-step
+    windows; item w * streams + r is window w of stream r, so in index order every batch of
+    `streams` items continues the previous one row by row (the tail that fits no window of
+    every stream is dropped)."""
+    per_stream = (len(segment) - 1) // streams
+    count = per_stream // length
+    if count == 0:
+        raise ValueError(
+            f"{name}: {len(segment)} values make {streams} streams (data.batch_size) of "
+            f"{per_stream} steps, fewer than one window of data.max_length={length}"
+        )
+    inputs, targets = [], []
+    for window in range(count):
+        for stream in range(streams):
+            start = stream * per_stream + window * length
+            inputs.append(segment[start : start + length, None])
+            targets.append(segment[start + 1 : start + length + 1])
+    return inputs, targets
+
+
 class ForecastDataModule(SequenceDataModule):
-    """Predict the next value at every step; the persistence forecast is the baseline."""
+    """Predict the next value at every step; the persistence forecast is the baseline.
+
+    `stream=true` (for `task.tbptt_steps`): the training segment becomes `batch_size`
+    contiguous streams read in `max_length`-step windows, in order, so the state carried from
+    one batch to the next continues each stream (`DataSpec.streams`); validation and test
+    keep their windows, so their metrics compare with `stream=false` runs.
+    """
 
     def __init__(
         self,
@@ -102,10 +131,17 @@ class ForecastDataModule(SequenceDataModule):
         stride: int = 6,
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
+        stream: bool = False,
         **loader_args,
     ) -> None:
         super().__init__(**loader_args)
         check_length_range(min_length, max_length)
+        if stream and (self.batching != "sorted" or self.max_tokens is not None):
+            raise ValueError(
+                "data.stream=true keeps windows in stream order: set data.batching=sorted "
+                "and leave data.max_tokens unset"
+            )
+        self.stream = stream
         if stride <= 0:
             raise ValueError(f"data.stride must be > 0, got {stride}")
         self.series = series
@@ -126,15 +162,28 @@ class ForecastDataModule(SequenceDataModule):
                     f"data.series={self.series!r}: the {split} segment has {len(segment)} "
                     f"values, need more than data.min_length={self.min_length}"
                 )
-        self.mean = float(segments["train"].mean())
-        self.std = float(segments["train"].std())
         scaled = standardize(*([s.float()[:, None]] for s in segments.values()))
+        mean, std = scaling([segments["train"].float()[:, None]])
+        self.mean, self.std = float(mean[0]), float(std[0])
         generator = torch.Generator().manual_seed(self.seed)
         datasets = []
         for split, (segment,) in zip(segments, scaled, strict=True):
             inputs, targets = windows(
                 segment[:, 0], self.min_length, self.max_length, self.stride, generator
             )
+            if self.stream and split == "train":
+                name = f"data.series={self.series!r}"
+                inputs, targets = stream_windows(
+                    segment[:, 0], self.batch_size, self.max_length, name
+                )
             datasets.append(SequenceDataset(f"{self.series}/{split}", inputs, targets))
-        spec = DataSpec(input_size=1, target_size=1, next_step=True, persistence_baseline=True)
+        spec = DataSpec(
+            input_size=1,
+            target_size=1,
+            next_step=True,
+            persistence_baseline=True,
+            streams=self.batch_size if self.stream else 0,
+            target_mean=(self.mean,),
+            target_std=(self.std,),
+        )
         return Splits(*datasets, spec=spec)

@@ -4,7 +4,7 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
-from seqlab.data.sources import check_length_range
+from seqlab.data.sources import check_generated_size, check_length_range
 from seqlab.data.spec import DataSpec
 
 
@@ -28,6 +28,9 @@ class SyntheticDataModule(SequenceDataModule):
     ) -> None:
         super().__init__(**loader_args)
         check_length_range(min_length, max_length)
+        sizes = dict(num_items=num_items, min_length=min_length, max_length=max_length)
+        step_bytes = 4 * input_size + (8 if per_step else 0)  # float32 features, int64 targets
+        check_generated_size("synthetic", step_bytes, input_size=input_size, **sizes)
         if not 1 < num_classes <= input_size:
             raise ValueError(f"data.num_classes must be in [2, data.input_size], got {num_classes}")
         self.num_items = num_items

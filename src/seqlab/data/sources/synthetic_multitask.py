@@ -4,7 +4,7 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.multitarget import MultiTargetDataset
-from seqlab.data.sources import check_length_range
+from seqlab.data.sources import check_generated_size, check_length_range
 from seqlab.data.sources.synthetic import raised_channel_items
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
@@ -30,6 +30,9 @@ class SyntheticMultitaskDataModule(SequenceDataModule):
     ) -> None:
         super().__init__(**loader_args)
         check_length_range(min_length, max_length)
+        sizes = dict(num_items=num_items, min_length=min_length, max_length=max_length)
+        step_bytes = 4 * input_size + 8  # float32 features, int64 per-step targets
+        check_generated_size("synthetic_multitask", step_bytes, input_size=input_size, **sizes)
         if not 2 <= input_size <= 10:
             raise ValueError(f"data.input_size must be in [2, 10], got {input_size}")
         if sequence_length < 1:

@@ -6,7 +6,7 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
-from seqlab.data.sources import check_length_range
+from seqlab.data.sources import check_generated_size, check_length_range
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
 
@@ -32,6 +32,8 @@ class SyntheticSeq2SeqDataModule(SequenceDataModule):
         if task not in TASKS:
             raise ValueError(f"data.task must be one of {TASKS}, got {task!r}")
         check_length_range(min_length, max_length)
+        sizes = dict(num_items=num_items, min_length=min_length, max_length=max_length)
+        check_generated_size("synthetic_seq2seq", 16, **sizes)  # int64 input and target tokens
         if not 1 < alphabet_size <= 26:
             raise ValueError(f"data.alphabet_size must be in [2, 26], got {alphabet_size}")
         if num_items <= 0:

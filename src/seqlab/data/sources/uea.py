@@ -7,6 +7,7 @@ import torch
 
 from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
+from seqlab.data.labels import class_names
 from seqlab.data.sources import require
 from seqlab.data.spec import DataSpec
 from seqlab.data.splitting import standardize, stratified_holdout
@@ -53,7 +54,7 @@ class UEADataModule(SequenceDataModule):
     def load_splits(self) -> Splits:
         train_x, train_y = load_uea_split(self.name, "train")
         test_x, test_y = load_uea_split(self.name, "test")
-        classes = sorted(set(train_y), key=_natural_key)
+        classes = class_names(train_y)
         unknown = set(test_y) - set(classes)
         if unknown:
             raise ValueError(f"{self.name}: test labels {sorted(unknown)} never occur in train")
@@ -77,7 +78,3 @@ class UEADataModule(SequenceDataModule):
             input_size=xs[0].shape[1], num_classes=len(classes), class_names=tuple(classes)
         )
         return Splits(train, val, test, spec)
-
-
-def _natural_key(label: str) -> tuple:
-    return (0, float(label), "") if label.replace(".", "", 1).isdigit() else (1, 0.0, label)

@@ -1,0 +1,1 @@
+"""Predictions for new data: `python predict.py ckpt_path=...` (see `seqlab.predict`)."""
