@@ -35,7 +35,14 @@ def files_for(kind: str, tmp: Path) -> list[str]:
 def test_train_on_files(kind: str, tmp_path: Path) -> None:
     data = files_for(kind, tmp_path)
     cfg = compose_config(
-        [*RUN, "model.hidden_size=8", f"paths.output_dir={tmp_path}", "data=files", *data]
+        [
+            *RUN,
+            "model=lstm",
+            "model.hidden_size=8",
+            f"paths.output_dir={tmp_path}",
+            "data=files",
+            *data,
+        ]
     )
     metrics = train(cfg)
     assert 0.0 <= metrics["test/acc"] <= 1.0 and metrics["train/loss"] > 0

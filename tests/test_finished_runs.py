@@ -18,7 +18,7 @@ from seqlab.train import train
 from tests.conftest import TINY, compose_config
 from tests.wandb_reader import read_records, run_files
 
-RUN = (*TINY, "model.hidden_size=8", "trainer.max_epochs=2", "test=false")
+RUN = (*TINY, "model=lstm", "model.hidden_size=8", "trainer.max_epochs=2", "test=false")
 
 
 class SignalAt(pl.Callback):

@@ -9,7 +9,9 @@ from seqlab.train import train
 from tests.conftest import compose_config
 
 TINY_RUN = [
+    "model=lstm",
     "model.hidden_size=8",
+    "callbacks.step_budget.min_steps=0",
     "logger=none",
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",

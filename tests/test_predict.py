@@ -98,7 +98,11 @@ def test_new_file_predictions_are_in_the_datas_units(tmp_path: Path) -> None:
     (tmp_path / "new.csv").write_text(NEW_ITEMS)
     data = ["data=files", f"data.train={tmp_path / 'a.csv'}", f"data.test={tmp_path / 'a.csv'}"]
     data += ["data.task=regress", "task.monitor=val/loss", "task.monitor_mode=min"]
-    train(compose_config([*RUN, *data, "model.hidden_size=8", f"paths.output_dir={tmp_path}"]))
+    train(
+        compose_config(
+            [*RUN, *data, "model=lstm", "model.hidden_size=8", f"paths.output_dir={tmp_path}"]
+        )
+    )
     ckpt = tmp_path / "checkpoints" / "last.ckpt"
     new = ["data=files", f"data.predict={tmp_path / 'new.csv'}"]
     rows = predicted(ckpt, tmp_path / "p.csv", *new)
