@@ -60,4 +60,6 @@ if __name__ == "__main__":
     seqlab.train.build_callbacks = lambda cfg, loggers: [*build_callbacks(cfg, loggers), Crash()]
     if POINT == "write":
         torch.save = half_written_save(torch.save)
-    seqlab.train.main()
+    import seqlab.cli
+
+    seqlab.cli.train()
