@@ -140,8 +140,9 @@ class SequenceTask(pl.LightningModule):
                 self.log(f"train/member{number}/loss", member_loss, batch_size=len(batch))
             elif logs:
                 self.log_head_losses("train", losses, len(batch))
-            if len(self.models) == 1:
+            if logs and len(self.models) == 1:  # the logged batch's own metrics: exact on resume
                 self.update_metrics("train", "model", model, outputs, encoded, batch)
+                self.log_metrics("train")
             data_loss = data_loss + member_loss
         penalty = sum((reg.penalty(m) for m in self.models), data_loss.new_zeros(()))
         loss = data_loss + penalty
@@ -248,7 +249,8 @@ class SequenceTask(pl.LightningModule):
             self.log("train/penalty", penalty, batch_size=size)
 
     def log_metrics(self, stage: str) -> None:
-        """Compute, log and reset the stage's metrics (once per epoch: no per-step cost)."""
+        """Compute, log and reset the stage's metrics: validation and test once per epoch,
+        training on each logging step (over that step's batch)."""
         several = len(self.head_names) > 1
         for who, heads in self.metrics[f"{stage}_metrics"].items():
             for head, metrics in heads.items():
@@ -263,7 +265,6 @@ class SequenceTask(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self.finite.check()
-        self.log_metrics("train")
         if self.tbptt_steps:
             step_schedulers(self, "epoch")
 
