@@ -16,13 +16,14 @@ class SequenceHead(ClassesOrValuesHead):
     """Classification (cross-entropy, accuracy) when the data has classes, else regression
     (MSE; MSE and MAE logged) of `target_size` values per sequence.
 
-    `pooling` summarises the steps: `last` (the final vector), `mean`, `max` or `attention`.
+    `pooling` summarises the steps: `mean` (default: a long series is poorly summarised by its
+    last state, docs/recipes.md), `last` (the final vector), `max` or `attention`.
     """
 
     augmentable = True  # one target per sequence: cropping or stretching keeps it
 
     def __init__(
-        self, spec: DataSpec, input_size: int, weight: float = 1.0, pooling: str = "last"
+        self, spec: DataSpec, input_size: int, weight: float = 1.0, pooling: str = "mean"
     ) -> None:
         super().__init__(spec, input_size, weight)
         if spec.target_vocab or spec.num_classes == 1:
