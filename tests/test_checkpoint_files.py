@@ -19,7 +19,8 @@ from tests.conftest import TINY, compose_config
 def trained(tmp_path_factory) -> Path:
     """A finished two-epoch run directory (default callbacks, CSV logger), trained once."""
     run_dir = tmp_path_factory.mktemp("trained")
-    cfg = compose_config([*TINY, "model=lstm", "model.hidden_size=8", "logger=csv", "trainer.max_epochs=2"])
+    sizes = ["model=lstm", "model.hidden_size=8"]
+    cfg = compose_config([*TINY, *sizes, "logger=csv", "trainer.max_epochs=2"])
     cfg.paths.output_dir = str(run_dir)
     train(cfg)
     return run_dir

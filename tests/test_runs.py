@@ -30,7 +30,9 @@ def run_train(tmp_path: Path, *overrides: str, timeout: int = 300) -> subprocess
     env["PYTHONPATH"] = str(ROOT / "src")
     flags = [o for o in overrides if o.startswith("-")]  # argparse wants them first
     overrides = [*TINY, f"paths.log_dir={tmp_path}", *(o for o in overrides if o not in flags)]
-    if "hparams_search=optuna" not in overrides:  # the search sets the hidden size
+    swept = any(o.startswith("model=") and "," in o for o in overrides)
+    if "hparams_search=optuna" not in overrides and not swept:  # (a sweep composes its base
+        # config, the default CRDNN, with every non-swept override: leave the size default)
         chosen = any(o.startswith("model=") for o in overrides)  # else the default CRDNN
         overrides.append("model.hidden_size=8" if chosen else "model.rnn.hidden_size=8")
     command = [sys.executable, "train.py", *flags, *overrides]
