@@ -89,6 +89,15 @@ class ClassesOrValuesHead(Head):
         return outputs.softmax(-1) if self.classifies else outputs
 
 
+def require_token_targets(spec: DataSpec, kind: str) -> None:
+    """Decoding heads (seq2seq, ctc) emit symbols: the data must name them."""
+    if not spec.target_vocab:
+        raise ValueError(
+            f"a {kind} head needs token target sequences: the data's DataSpec has no "
+            "target_vocab (pick a seq2seq data source, e.g. data=cmudict_g2p)"
+        )
+
+
 def log_mean_probabilities(outputs: list[Tensor]) -> Tensor:
     """log of the mean class probabilities of several logits tensors: usable as logits."""
     stacked = torch.stack([o.float().log_softmax(-1) for o in outputs])

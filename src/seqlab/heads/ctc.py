@@ -11,7 +11,7 @@ from torchmetrics import Metric
 from seqlab.data.batch import Batch, length_mask
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
-from seqlab.heads.base import Head
+from seqlab.heads.base import Head, require_token_targets
 from seqlab.heads.ctc_decoding import BLANK, greedy, prefix_beam_search
 from seqlab.heads.seq2seq import settings
 from seqlab.heads.sequence_metrics import Symbols, error_rate_metrics, update_error_rates
@@ -69,11 +69,7 @@ class CTCHead(Head):
         decoding: CTCDecodingSettings = CTCDecodingSettings(),
     ) -> None:
         super().__init__(spec, input_size, weight)
-        if not spec.target_vocab:
-            raise ValueError(
-                "a ctc head needs token target sequences: the data's DataSpec has no "
-                "target_vocab (pick a seq2seq data source, e.g. data=cmudict_g2p)"
-            )
+        require_token_targets(spec, "ctc")
         if upsample < 1:
             raise ValueError(f"upsample must be >= 1, got {upsample}")
         if too_long not in TOO_LONG:

@@ -10,7 +10,7 @@ from torchmetrics import Metric
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
-from seqlab.heads.base import Head
+from seqlab.heads.base import Head, require_token_targets
 from seqlab.heads.sequence_metrics import Symbols, error_rate_metrics, update_error_rates
 from seqlab.models.base import EncoderOutput
 from seqlab.models.decoder import AttentionDecoder
@@ -76,11 +76,7 @@ class Seq2SeqHead(Head):
         decoding: DecodingSettings = DecodingSettings(),
     ) -> None:
         super().__init__(spec, input_size, weight)
-        if not spec.target_vocab:
-            raise ValueError(
-                "a seq2seq head needs token target sequences: the data's DataSpec has no "
-                "target_vocab (pick a seq2seq data source, e.g. data=cmudict_g2p)"
-            )
+        require_token_targets(spec, "seq2seq")
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"teacher_forcing must be in [0, 1], got {teacher_forcing}")
         self.teacher_forcing = teacher_forcing
