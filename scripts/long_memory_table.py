@@ -33,6 +33,8 @@ TABLES = {
 }
 QUIET = ["logger=csv", "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
 QUIET += ["callbacks.grad_flow=null", "callbacks.grad_norms=null", "callbacks.early_stopping=null"]
+# the same budget for every cell: exactly `--steps` steps at a constant learning rate
+QUIET += ["callbacks.step_budget=null", "scheduler=none"]
 
 
 def overrides(task: str, model: str, init: str, length: int, seed: int, args) -> list[str]:
