@@ -91,6 +91,29 @@ def test_a_fit_ending_inside_an_epoch_saves_its_last_step(tmp_path: Path) -> Non
     assert read_checkpoint(tmp_path / "checkpoints" / "last.ckpt")["global_step"] == 3
 
 
+class LastSaved(pl.Callback):
+    """The step held by last.ckpt at the start of each epoch (None: no file yet)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.steps = path, []
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, *args) -> None:
+        saved = read_checkpoint(self.path)["global_step"] if self.path.exists() else None
+        self.steps.append(saved)
+
+
+@pytest.mark.parametrize(("interval", "expected"), [("0", [None, 5, 10]), ("30", [None] * 3)])
+def test_epoch_ends_save_last_only_after_the_interval(tmp_path, monkeypatch, interval, expected):
+    """Epochs of a fraction of a second do not write a file each; the end of fit always does."""
+    saved = LastSaved(tmp_path / "checkpoints" / "last.ckpt")
+    build = seqlab.train.build_callbacks
+    monkeypatch.setattr(seqlab.train, "build_callbacks", lambda *a: [*build(*a), saved])
+    overrides = ("data.num_items=32", "data.batch_size=8", "trainer.max_epochs=3")
+    train(config(tmp_path, *overrides, f"callbacks.last_checkpoint.min_interval_s={interval}"))
+    assert saved.steps == expected
+    assert read_checkpoint(saved.path)["global_step"] == 15  # 5 steps per epoch (bucketing)
+
+
 class PoisonAt(pl.Callback):
     """Sets a weight to NaN before optimizer step `step`, as a diverging run would."""
 

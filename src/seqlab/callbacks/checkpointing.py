@@ -1,5 +1,6 @@
 """`last.ckpt` always holds the latest training state, whatever the monitored metric does."""
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,13 @@ LAST = "last.ckpt"
 
 
 class LastCheckpoint(Checkpoint):
-    """Rewrite `<dirpath>/last.ckpt` at the end of every training epoch, every
-    `every_n_train_steps` optimizer steps (0: never mid-epoch), at the end of fit and when
-    SIGTERM or Ctrl-C stops training (see `StopOnSignal`).
+    """Rewrite `<dirpath>/last.ckpt` at the end of a training epoch once `min_interval_s`
+    seconds have passed since the last save, every `every_n_train_steps` optimizer steps
+    (0: never mid-epoch), at the end of fit and when SIGTERM or Ctrl-C stops training (see
+    `StopOnSignal`).
+
+    The interval keeps epochs of a fraction of a second (the default dataset's) from writing
+    a file each: a hard kill loses at most that much training, a signal nothing.
 
     Lightning's ModelCheckpoint rewrites `last` only where it also saves a top-k checkpoint,
     so a run whose metric stops improving resumes from a stale epoch; this callback does not
@@ -23,15 +28,27 @@ class LastCheckpoint(Checkpoint):
     so early stopping's state is in the file.
     """
 
-    def __init__(self, dirpath: str, every_n_train_steps: int = 0) -> None:
+    def __init__(
+        self, dirpath: str, every_n_train_steps: int = 0, min_interval_s: float = 30.0
+    ) -> None:
         if every_n_train_steps < 0:
             raise ValueError(
                 "callbacks.last_checkpoint.every_n_train_steps must be >= 0 (0: epoch ends "
                 f"only), got {every_n_train_steps}"
             )
+        if min_interval_s < 0:
+            raise ValueError(
+                "callbacks.last_checkpoint.min_interval_s must be >= 0 (0: every epoch end), "
+                f"got {min_interval_s}"
+            )
         self.path = Path(dirpath) / LAST
         self.every_n_train_steps = every_n_train_steps
+        self.min_interval_s = min_interval_s
         self._saved_step: int | None = None
+        self._saved_at = 0.0
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._saved_at = time.monotonic()  # the interval counts training time
 
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any, **kwargs: Any
@@ -48,7 +65,10 @@ class LastCheckpoint(Checkpoint):
             raise SIGTERMException
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.save(trainer)
+        """Rank zero's clock decides for all ranks: every rank must take part in a save."""
+        due = time.monotonic() - self._saved_at >= self.min_interval_s
+        if trainer.strategy.broadcast(due):
+            self.save(trainer)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.global_step != self._saved_step:
@@ -72,4 +92,4 @@ class LastCheckpoint(Checkpoint):
         for logger in trainer.loggers:
             logger.save()  # metrics up to this state reach the disk with it (CSV buffers them)
         trainer.save_checkpoint(self.path)
-        self._saved_step = trainer.global_step
+        self._saved_step, self._saved_at = trainer.global_step, time.monotonic()

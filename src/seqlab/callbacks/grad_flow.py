@@ -6,6 +6,7 @@ For a recurrent net the curve shows at a glance whether the loss still reaches e
 
 import copy
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -131,6 +132,9 @@ class GradFlow(pl.Callback):
 
     On rank zero only. The plot goes to `plot_dir/step_<n>.png` and to W&B / TensorBoard;
     `grad_flow/ratio` is logged, and a warning printed when it leaves [min_ratio, max_ratio].
+    The measurement needs the step's weights and runs in the step; drawing a figure takes
+    several times longer, so one worker thread draws while training goes on, and the end of
+    fit (or its failure) waits for every plot.
     """
 
     def __init__(
@@ -155,6 +159,8 @@ class GradFlow(pl.Callback):
         self.min_ratio, self.max_ratio = min_ratio, max_ratio
         self.plot_dir = Path(plot_dir)
         self._due_step: int | None = None
+        self._drawer: ThreadPoolExecutor | None = None
+        self._drawing: list[Future] = []
 
     def on_before_optimizer_step(self, trainer: pl.Trainer, *args) -> None:
         if trainer.is_global_zero and trainer.global_step % self.every_n_steps == 0:
@@ -179,21 +185,38 @@ class GradFlow(pl.Callback):
                 f"{self.max_ratio}]: gradients {'vanish' if ratio < self.min_ratio else 'explode'}"
                 " over time"
             )
+        for logger in trainer.loggers:
+            logger.log_metrics({"grad_flow/ratio": ratio}, step=step)
+        if self._drawer is None:
+            self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grad_flow")
+        self._drawing.append(self._drawer.submit(self.draw, flow, step, trainer.loggers))
+
+    def draw(self, flow: GradientFlow, step: int, loggers: list) -> None:
+        """The PNG, and the figure for W&B / TensorBoard (on the drawing thread)."""
         figure = plot(flow, step)
         self.plot_dir.mkdir(parents=True, exist_ok=True)
         figure.savefig(self.plot_dir / f"step_{step:06d}.png", dpi=80)
-        for logger in trainer.loggers:
+        for logger in loggers:
             if isinstance(logger, WandbLogger):
                 import wandb
 
-                logger.experiment.log(
-                    {
-                        "grad_flow/plot": wandb.Image(figure),
-                        "grad_flow/ratio": ratio,
-                        "trainer/global_step": step,
-                    }
-                )
-                continue
-            logger.log_metrics({"grad_flow/ratio": ratio}, step=step)
-            if isinstance(logger, TensorBoardLogger):
+                image = wandb.Image(figure)
+                logger.experiment.log({"grad_flow/plot": image, "trainer/global_step": step})
+            elif isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_figure("grad_flow/plot", figure, global_step=step)
+
+    def finish_drawing(self) -> None:
+        """Wait for the plots; a failed drawing raises here."""
+        drawing, self._drawing = self._drawing, []
+        for future in drawing:
+            future.result()
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.finish_drawing()
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        """Also after a failed fit: no thread outlives the trainer."""
+        if self._drawer is not None:
+            self._drawer.shutdown(wait=True)
+            self._drawer = None
+        self._drawing = []
