@@ -184,11 +184,11 @@ def traced_scan(
     Python loop would be unrolled to the traced length."""
     weight = wx.new_zeros(0) if ln_weight is None else ln_weight
     gates = frozen_padding(wx, pad, ln_bias)
-    return scripted_states(gates, u.transpose(1, 2), activation == "relu", weight, eps)
+    loop = torch.jit.script(states_loop)  # compiled at the first export (torch caches it)
+    return loop(gates, u.transpose(1, 2), activation == "relu", weight, eps)
 
 
-@torch.jit.script
-def scripted_states(gates: Tensor, ut: Tensor, relu: bool, ln_weight: Tensor, eps: float) -> Tensor:
+def states_loop(gates: Tensor, ut: Tensor, relu: bool, ln_weight: Tensor, eps: float) -> Tensor:
     """States [Dirs, B, T, H] of h_t = lerp(c_t, h_{t-1}, z_t) over pre-activations `gates`
     (from `frozen_padding`), `ut` = U transposed [Dirs, H, 2H]; an empty `ln_weight` means no
     LayerNorm on U h."""
