@@ -13,7 +13,6 @@ from omegaconf import DictConfig
 
 from seqlab.data.spec import DataSpec
 from seqlab.exporting.graph import ExportedModel, head_is_per_step
-from seqlab.exporting.ligru_loop import exportable_ligru
 from seqlab.tasks.module import SequenceTask
 from seqlab.train import CONFIG_DIR
 
@@ -31,7 +30,7 @@ def export(cfg: DictConfig) -> Path:
     output = Path(cfg.output or Path(cfg.paths.output_dir) / f"model.{FORMATS[cfg.format]}")
     output.parent.mkdir(parents=True, exist_ok=True)
     example = example_inputs(task.spec)
-    with torch.no_grad(), exportable_ligru():
+    with torch.no_grad():
         if cfg.format == "torchscript":
             torch.jit.trace(graph, example, check_trace=False).save(str(output))
         else:

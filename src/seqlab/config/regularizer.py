@@ -44,35 +44,38 @@ class NoiseConfig:
 
 
 @dataclass
-class MaskConfig:
-    """Zero one contiguous span (of steps, or of features) of at most `max_fraction`."""
+class AugmentationConfig:
+    """One augmentation, applied to each training sequence with probability `p`."""
 
     p: float = 0.5
+
+
+@dataclass
+class MaskConfig(AugmentationConfig):
+    """Zero one contiguous span (of steps, or of features) of at most `max_fraction`."""
+
     max_fraction: float = 0.2
 
 
 @dataclass
-class AdditiveNoiseConfig:
-    """Add N(0, std^2) to the real steps of a sequence, with probability `p`."""
+class AdditiveNoiseConfig(AugmentationConfig):
+    """Add N(0, std^2) to the real steps of a sequence."""
 
-    p: float = 0.5
     std: float = 0.1
 
 
 @dataclass
-class TimeStretchConfig:
+class TimeStretchConfig(AugmentationConfig):
     """Resample a sequence to round(length / rate) steps, rate in [min_rate, max_rate]."""
 
-    p: float = 0.5
     min_rate: float = 0.8
     max_rate: float = 1.25
 
 
 @dataclass
-class RandomCropConfig:
-    """Keep a random window of at least `min_fraction` of the steps, with probability `p`."""
+class RandomCropConfig(AugmentationConfig):
+    """Keep a random window of at least `min_fraction` of the steps."""
 
-    p: float = 0.5
     min_fraction: float = 0.8
 
 

@@ -89,13 +89,21 @@ class ClassesOrValuesHead(Head):
         return outputs.softmax(-1) if self.classifies else outputs
 
 
-def require_token_targets(spec: DataSpec, kind: str) -> None:
-    """Decoding heads (seq2seq, ctc) emit symbols: the data must name them."""
-    if not spec.target_vocab:
-        raise ValueError(
-            f"a {kind} head needs token target sequences: the data's DataSpec has no "
-            "target_vocab (pick a seq2seq data source, e.g. data=cmudict_g2p)"
-        )
+class DecodingHead(Head):
+    """A head that emits symbols of the data's target vocabulary (seq2seq, ctc), scored with
+    PER / WER against every acceptable reference of an item."""
+
+    abstract = True
+    needs_references = True
+
+    def __init__(self, spec: DataSpec, input_size: int, weight: float = 1.0) -> None:
+        super().__init__(spec, input_size, weight)
+        if not spec.target_vocab:
+            kind = type(self).__module__.rsplit(".", 1)[-1]  # its head option (seqlab.discovery)
+            raise ValueError(
+                f"a {kind} head needs token target sequences: the data's DataSpec has no "
+                "target_vocab (pick a seq2seq data source, e.g. data=cmudict_g2p)"
+            )
 
 
 def log_mean_probabilities(outputs: list[Tensor]) -> Tensor:

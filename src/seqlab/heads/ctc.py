@@ -11,7 +11,7 @@ from torchmetrics import Metric
 from seqlab.data.batch import Batch, length_mask
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
-from seqlab.heads.base import Head, require_token_targets
+from seqlab.heads.base import DecodingHead
 from seqlab.heads.ctc_decoding import BLANK, greedy, prefix_beam_search
 from seqlab.heads.seq2seq import settings
 from seqlab.heads.sequence_metrics import Symbols, error_rate_metrics, update_error_rates
@@ -37,7 +37,7 @@ class CTCDecodingSettings:
             raise ValueError(f"decoding.beam_size must be >= 1, got {self.beam_size}")
 
 
-class CTCHead(Head):
+class CTCHead(DecodingHead):
     """CTC loss over the encoder's real output frames; PER / WER of decoded outputs.
 
     - Blank: id 0, the vocabulary's `<pad>` (never a target), so decoded ids are vocabulary
@@ -57,19 +57,16 @@ class CTCHead(Head):
     per-frame average of their distributions is not a distribution of one alignment.
     """
 
-    needs_references = True
-
     def __init__(
         self,
         spec: DataSpec,
         input_size: int,
-        weight: float = 1.0,
         upsample: int = 2,
         too_long: str = "error",
         decoding: CTCDecodingSettings = CTCDecodingSettings(),
+        **head_args,
     ) -> None:
-        super().__init__(spec, input_size, weight)
-        require_token_targets(spec, "ctc")
+        super().__init__(spec, input_size, **head_args)
         if upsample < 1:
             raise ValueError(f"upsample must be >= 1, got {upsample}")
         if too_long not in TOO_LONG:

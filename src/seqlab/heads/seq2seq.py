@@ -10,7 +10,7 @@ from torchmetrics import Metric
 from seqlab.data.batch import Batch
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
-from seqlab.heads.base import Head, require_token_targets
+from seqlab.heads.base import DecodingHead
 from seqlab.heads.sequence_metrics import Symbols, error_rate_metrics, update_error_rates
 from seqlab.models.base import EncoderOutput
 from seqlab.models.decoder import AttentionDecoder
@@ -54,7 +54,7 @@ class DecodingSettings:
             raise ValueError(f"decoding.length_penalty must be >= 0, got {self.length_penalty}")
 
 
-class Seq2SeqHead(Head):
+class Seq2SeqHead(DecodingHead):
     """Cross-entropy at every real output step; PER / WER of decoded outputs at val and test.
 
     Training feeds the gold previous symbol with probability `teacher_forcing` per step and
@@ -63,20 +63,17 @@ class Seq2SeqHead(Head):
     against every acceptable reference of an item.
     """
 
-    needs_references = True
-
     def __init__(
         self,
         spec: DataSpec,
         input_size: int,
-        weight: float = 1.0,
         teacher_forcing: float = 1.0,
         decoder: DecoderSettings = DecoderSettings(),
         attention: AttentionSettings = AttentionSettings(),
         decoding: DecodingSettings = DecodingSettings(),
+        **head_args,
     ) -> None:
-        super().__init__(spec, input_size, weight)
-        require_token_targets(spec, "seq2seq")
+        super().__init__(spec, input_size, **head_args)
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"teacher_forcing must be in [0, 1], got {teacher_forcing}")
         self.teacher_forcing = teacher_forcing

@@ -6,7 +6,8 @@
 
 N is BatchNorm over real frames (default), a per-gate LayerNorm, or nothing. With
 `recurrent_layernorm`, U h is layer-normalised per gate too (the stabilised SLi-GRU).
-The time loop runs in `LiGRUScan`, whose backward is written by hand.
+The time loop runs in `LiGRUScan`, whose backward is written by hand; traced for export, in
+`traced_scan`.
 """
 
 import torch
@@ -19,7 +20,7 @@ from seqlab.models.base import (
     dropout_probability,
     through_time_requested,
 )
-from seqlab.models.ligru_scan import ACTIVATIONS, LiGRUScan
+from seqlab.models.ligru_scan import ACTIVATIONS, LiGRUScan, traced_scan
 from seqlab.models.norm import MaskedBatchNorm
 from seqlab.regularization.dropout import SequenceDropout
 
@@ -166,9 +167,13 @@ class LiGRULayer(nn.Module):
         probe = () if states is None else (self.time_major(states, lengths),)
         # the recurrence runs in the weights' precision, also under mixed-precision autocast
         with torch.autocast(inputs.device.type, enabled=False):
-            states = LiGRUScan.apply(
-                wx.to(u.dtype), u, ~mask, drop, self.nonlinearity, ln_weight, ln_bias, eps, *probe
-            )
+            wx, pad = wx.to(u.dtype), ~mask
+            if torch.jit.is_tracing():  # exporting: a loop over any number of steps
+                states = traced_scan(wx, u, pad, self.nonlinearity, ln_weight, ln_bias, eps)
+            else:
+                states = LiGRUScan.apply(
+                    wx, u, pad, drop, self.nonlinearity, ln_weight, ln_bias, eps, *probe
+                )
         final = states[:, :, -1].transpose(0, 1).reshape(batch, dirs * hidden)
         if dirs == 1:
             return states[0] * mask[..., None], final

@@ -18,6 +18,17 @@ from torch.autograd.function import FunctionCtx, once_differentiable
 ACTIVATIONS = ("relu", "tanh")
 
 
+def frozen_padding(wx: Tensor, pad: Tensor, ln_bias: Tensor | None) -> Tensor:
+    """The pre-activations [Dirs, B, T, 2H] to run, a new contiguous tensor: at padded steps
+    the update gate is +inf (z = 1: the state is kept exactly) and the candidate 0; plus the
+    bias of the recurrent LayerNorm when it is on."""
+    hidden = wx.shape[-1] // 2
+    pad = pad[None, :, :, None]
+    update = wx[..., :hidden].masked_fill(pad, float("inf"))
+    gates = torch.cat([update, wx[..., hidden:].masked_fill(pad, 0.0)], -1)
+    return gates if ln_bias is None else gates + ln_bias[:, None, None, :]
+
+
 def _layer_norm_stats(uh: Tensor, eps: float) -> tuple[Tensor, Tensor, Tensor]:
     """Per-gate LayerNorm of U h [.., 2H] without affine: (normalised, mean, rstd)."""
     shape = uh.shape
@@ -56,12 +67,9 @@ class LiGRUScan(torch.autograd.Function):
     ) -> Tensor:
         dirs, batch, steps, gates_width = wx.shape
         hidden = gates_width // 2
-        pad = pad[None, :, :, None]
-        gates = wx.clone(memory_format=torch.contiguous_format).masked_fill_(pad, 0.0)
-        gates[..., :hidden].masked_fill_(pad, float("inf"))
+        gates = frozen_padding(wx, pad, ln_bias)
         layer_norm = ln_weight is not None
         if layer_norm:
-            gates += ln_bias[:, None, None, :]
             gamma = ln_weight[:, None, :]
             uhs = wx.new_empty(steps, dirs, batch, gates_width)  # time-major: contiguous steps
             stats: list[tuple[Tensor, Tensor]] = []
@@ -95,7 +103,7 @@ class LiGRUScan(torch.autograd.Function):
         )
         ctx.probed = probe is not None
         if ctx.probed:
-            ctx.real = ~pad[0]
+            ctx.real = ~pad[:, :, None]
         return hs[:, :, 1:]
 
     @staticmethod
@@ -160,3 +168,45 @@ class LiGRUScan(torch.autograd.Function):
             grad_ln_bias = grad_gates.sum((1, 2))
         grads = (grad_gates, grad_u, None, None, None, grad_ln_weight, grad_ln_bias, None)
         return grads if grad_probe is None else (*grads, grad_probe * ctx.real)
+
+
+def traced_scan(
+    wx: Tensor,
+    u: Tensor,
+    pad: Tensor,
+    activation: str,
+    ln_weight: Tensor | None,
+    ln_bias: Tensor | None,
+    eps: float,
+) -> Tensor:
+    """`LiGRUScan.apply` for inference (no dropout, no probe) as a TorchScript loop, which
+    tracing (ONNX, `torch.jit.trace`) keeps as a loop over any number of steps, where the
+    Python loop would be unrolled to the traced length."""
+    weight = wx.new_zeros(0) if ln_weight is None else ln_weight
+    gates = frozen_padding(wx, pad, ln_bias)
+    loop = torch.jit.script(states_loop)  # compiled at the first export (torch caches it)
+    return loop(gates, u.transpose(1, 2), activation == "relu", weight, eps)
+
+
+def states_loop(gates: Tensor, ut: Tensor, relu: bool, ln_weight: Tensor, eps: float) -> Tensor:
+    """States [Dirs, B, T, H] of h_t = lerp(c_t, h_{t-1}, z_t) over pre-activations `gates`
+    (from `frozen_padding`), `ut` = U transposed [Dirs, H, 2H]; an empty `ln_weight` means no
+    LayerNorm on U h."""
+    dirs, batch, steps, width = gates.shape
+    hidden = width // 2
+    h = gates.new_zeros(dirs, batch, hidden)
+    states = [h]  # a typed start (ONNX cannot type an empty sequence); dropped below
+    for t in range(steps):
+        uh = torch.bmm(h, ut)
+        if ln_weight.numel() > 0:
+            per_gate = uh.view(dirs, batch, 2, hidden)  # LayerNorm of each gate, no affine
+            mean = per_gate.mean(-1, keepdim=True)
+            variance = (per_gate - mean).pow(2).mean(-1, keepdim=True)
+            normed = (per_gate - mean) / torch.sqrt(variance + eps)
+            uh = normed.view(dirs, batch, width) * ln_weight[:, None, :]
+        g = gates[:, :, t] + uh
+        z = torch.sigmoid(g[:, :, :hidden])
+        c = torch.relu(g[:, :, hidden:]) if relu else torch.tanh(g[:, :, hidden:])
+        h = c + z * (h - c)
+        states.append(h)
+    return torch.stack(states, 2)[:, :, 1:]

@@ -4,16 +4,15 @@ import string
 
 import torch
 
-from seqlab.data.datamodule import SequenceDataModule, Splits
 from seqlab.data.dataset import SequenceDataset
-from seqlab.data.sources import check_generated_size, check_length_range
+from seqlab.data.sources.generated import GeneratedDataModule
 from seqlab.data.spec import DataSpec
 from seqlab.data.vocab import Vocabulary
 
 TASKS = ("copy", "reverse")
 
 
-class SyntheticSeq2SeqDataModule(SequenceDataModule):
+class SyntheticSeq2SeqDataModule(GeneratedDataModule):
     """Random strings over `alphabet_size` letters; the target is the string or its reverse.
 
     Targets end with `<eos>`; inputs and targets share one vocabulary.
@@ -28,38 +27,31 @@ class SyntheticSeq2SeqDataModule(SequenceDataModule):
         alphabet_size: int = 6,
         **loader_args,
     ) -> None:
-        super().__init__(**loader_args)
+        sizes = dict(num_items=num_items, min_length=min_length, max_length=max_length)
+        super().__init__(**sizes, **loader_args)  # shorter strings than the other generated tasks
         if task not in TASKS:
             raise ValueError(f"data.task must be one of {TASKS}, got {task!r}")
-        check_length_range(min_length, max_length)
-        sizes = dict(num_items=num_items, min_length=min_length, max_length=max_length)
-        check_generated_size("synthetic_seq2seq", 16, **sizes)  # int64 input and target tokens
+        self.check_size(16)  # int64 input and target tokens
         if not 1 < alphabet_size <= 26:
             raise ValueError(f"data.alphabet_size must be in [2, 26], got {alphabet_size}")
-        if num_items <= 0:
-            raise ValueError(f"data.num_items must be > 0, got {num_items}")
-        self.task, self.num_items = task, num_items
-        self.min_length, self.max_length = min_length, max_length
+        self.task = task
         self.vocab = Vocabulary(string.ascii_lowercase[:alphabet_size])
 
-    def load_splits(self) -> Splits:
-        generator = torch.Generator().manual_seed(self.seed)
-        parts = [self._make(split, generator) for split in ("train", "val", "test")]
+    def data_spec(self) -> DataSpec:
         symbols = self.vocab.symbols
-        spec = DataSpec(
+        return DataSpec(
             input_size=len(symbols),
             num_classes=len(symbols),
             input_vocab=symbols,
             target_vocab=symbols,
         )
-        return Splits(*parts, spec=spec)
 
-    def _make(self, split: str, generator: torch.Generator) -> SequenceDataset:
-        n = self.num_items if split == "train" else max(self.num_items // 4, 1)
-        lengths = torch.randint(self.min_length, self.max_length + 1, (n,), generator=generator)
+    def generate(
+        self, split: str, lengths: list[int], generator: torch.Generator
+    ) -> SequenceDataset:
         first = Vocabulary.eos_id + 1
         inputs, targets = [], []
-        for length in lengths.tolist():
+        for length in lengths:
             x = torch.randint(first, len(self.vocab), (length,), generator=generator)
             y = x if self.task == "copy" else x.flip(0)
             inputs.append(x)
