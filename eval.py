@@ -1,6 +1,6 @@
 """Evaluate a checkpoint: `python eval.py ckpt_path=logs/.../checkpoints/last.ckpt`."""
 
-from seqlab.eval import main
+from seqlab.cli import run
 
 if __name__ == "__main__":
-    main()
+    run("eval")

@@ -1,6 +1,6 @@
 """Export a checkpoint: `python export.py ckpt_path=... format=onnx|torchscript`."""
 
-from seqlab.export import main
+from seqlab.cli import run
 
 if __name__ == "__main__":
-    main()
+    run("export")

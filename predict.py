@@ -1,6 +1,6 @@
 """Predict with a checkpoint: `python predict.py ckpt_path=... [data=files data.predict=x.csv]`."""
 
-from seqlab.predict import main
+from seqlab.cli import run
 
 if __name__ == "__main__":
-    main()
+    run("predict")

@@ -62,4 +62,4 @@ if __name__ == "__main__":
         torch.save = half_written_save(torch.save)
     import seqlab.cli
 
-    seqlab.cli.train()
+    seqlab.cli.run("train")

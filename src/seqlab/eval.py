@@ -1,12 +1,11 @@
 """Evaluate a checkpoint on the test split with the config it was trained with."""
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from seqlab.build import build_datamodule, build_loggers, build_task, build_trainer
 from seqlab.callbacks.config_snapshot import CHECKPOINT_KEY
 from seqlab.checkpoints import read_checkpoint, use_atomic_checkpoints
-from seqlab.train import CONFIG_DIR, report_test_metrics
+from seqlab.train import report_test_metrics
 
 
 def training_config(ckpt_path: str) -> DictConfig:
@@ -27,6 +26,6 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")
 def main(cfg: DictConfig) -> None:
+    """`python eval.py`, once `seqlab.cli` has composed and checked conf/eval.yaml."""
     evaluate(cfg)

@@ -7,14 +7,12 @@ The file runs without seqlab (onnxruntime, or `torch.jit.load`): inputs `inputs`
 
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig
 
 from seqlab.data.spec import DataSpec
 from seqlab.exporting.graph import ExportedModel, head_is_per_step
 from seqlab.tasks.module import SequenceTask
-from seqlab.train import CONFIG_DIR
 
 FORMATS = {"onnx": "onnx", "torchscript": "pt"}
 
@@ -61,6 +59,6 @@ def example_inputs(spec: DataSpec) -> tuple[torch.Tensor, torch.Tensor]:
     return inputs * (mask if spec.input_is_tokens else mask[..., None]), lengths
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
 def main(cfg: DictConfig) -> None:
+    """`python export.py`, once `seqlab.cli` has composed and checked conf/export.yaml."""
     print(f"Exported: {export(cfg)}")

@@ -9,7 +9,6 @@ per item into one file.
 from collections.abc import Sequence
 from pathlib import Path
 
-import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
@@ -19,7 +18,6 @@ from seqlab.data.datamodule import SequenceDataModule
 from seqlab.eval import training_config
 from seqlab.prediction.task import PredictingTask
 from seqlab.prediction.writer import PredictionWriter
-from seqlab.train import CONFIG_DIR
 
 
 def predict(cfg: DictConfig, overrides: Sequence[str] = ()) -> Path:
@@ -59,7 +57,7 @@ def prediction_data(
     return instantiate(data)
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
 def main(cfg: DictConfig) -> None:
+    """`python predict.py`, once `seqlab.cli` has composed and checked conf/predict.yaml."""
     output = predict(cfg, HydraConfig.get().overrides.task)
     print(f"Predictions: {output}")

@@ -102,7 +102,7 @@ def report_test_metrics(metrics: dict[str, float], weights: str) -> None:
 
 def main(cfg: DictConfig) -> float | None:
     """Train, returning the best checkpoint's monitored value (for sweeps); each job ends
-    its own W&B run. `seqlab.cli.train` calls it once Hydra has composed and checked it."""
+    its own W&B run. `seqlab.cli.run("train")` calls it once Hydra has composed and checked it."""
     failed = True
     try:
         metrics = train(cfg)
