@@ -115,6 +115,7 @@ TASK = [
     "experiment=adding",
     f"data.length={T}",
     f"model.hidden_size={HIDDEN}",
+    "callbacks.step_budget=null",  # the epochs below set each run's budget
 ]
 MODELS = ("rnn", "lstm", "gru", "ligru")
 

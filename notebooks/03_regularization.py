@@ -58,7 +58,7 @@ DATA = ["data=synthetic", f"data.num_items={pick(32, 128)}", "data.min_length=3"
 DATA += ["data.max_length=10", "data.input_size=8", "data.num_classes=8", "data.batch_size=16"]
 MODEL = ["model=lstm", f"model.hidden_size={pick(16, 128)}"]
 COMMON = [*DATA, *MODEL, f"trainer.max_epochs={pick(3, 60)}", "callbacks.early_stopping=null"]
-COMMON += ["scheduler=none", "test=false"]
+COMMON += ["scheduler=none", "test=false", "callbacks.step_budget=null"]  # epochs set the budget
 VARIANTS = {
     "none": [],
     "dropout (inverted)": ["regularizer=dropout", "regularizer.dropout.p=0.5"],

@@ -30,7 +30,7 @@ TINY = [
 
 # Tiny sizes per model option; options without an entry have a top-level `hidden_size`.
 TINY_MODEL = {
-    "crdnn": ["model.conv_channels=[4,4]", "model.rnn.hidden_size=8", "model.dnn_sizes=[8]"],
+    "crdnn": ["model.conv_channels=[4,4,4]", "model.rnn.hidden_size=8", "model.dnn_sizes=[8]"],
 }
 
 

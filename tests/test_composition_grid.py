@@ -23,10 +23,10 @@ ENCODERS = {
     "conv": ["model=conv", "model.hidden_size=8"],
     "crdnn": [
         "model=crdnn",
-        "model.conv_channels=[4,4]",
+        "model.conv_channels=[4,4,4]",
         "model.rnn.hidden_size=8",
         "model.dnn_sizes=[8]",
-        "model.pool_sizes=[1,1]",
+        "model.pool_sizes=[1,1,1]",
     ],
     "lstm_bi_sum": [
         "model=lstm",

@@ -27,7 +27,7 @@ from tests.padding_checks import assert_same_alone_and_batched
 
 ENCODERS = discover("seqlab.models", Encoder)
 SOURCES = discover("seqlab.data.sources", SequenceDataModule)
-SHRINK = {"hidden_size": 8, "conv_channels": [4, 4], "dnn_sizes": [8], "num_items": 32}
+SHRINK = {"hidden_size": 8, "conv_channels": [4, 4, 4], "dnn_sizes": [8], "num_items": 32}
 SIZE_LIMITS = {"max_words": 300}  # CMUdict sources: a few hundred words are enough here
 BASIC_MOTIONS = shipped_uea_datasets()["BasicMotions"]
 USER_FILES = {  # sources of the user's own files read a UEA pair shipped by aeon here

@@ -193,7 +193,7 @@ def test_bad_heads_are_named(tiny_config, override: str, message: str) -> None:
 
 def test_a_step_head_refuses_a_downsampling_shared_encoder(tiny_config) -> None:
     with pytest.raises(BAD_CONFIG, match="one encoder output per input step"):
-        build(tiny_config, "model=crdnn", "model.pool_sizes=[2,1]")
+        build(tiny_config, "model=crdnn", "model.pool_sizes=[2,1,1]")
 
 
 def test_all_weights_zero_is_refused(tiny_config) -> None:

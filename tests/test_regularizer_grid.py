@@ -30,8 +30,8 @@ TASK_DATA: dict[str, list[str]] = {
 # many_to_many (also as a multitask head) needs one output per step: the CRDNN runs there
 # without time pooling.
 TASK_MODEL: dict[tuple[str, str], list[str]] = {
-    ("many_to_many", "crdnn"): ["model.pool_sizes=[1,1]"],
-    ("multitask", "crdnn"): ["model.pool_sizes=[1,1]"],
+    ("many_to_many", "crdnn"): ["model.pool_sizes=[1,1,1]"],
+    ("multitask", "crdnn"): ["model.pool_sizes=[1,1,1]"],
     ("ctc", "crdnn"): ["task.heads.main.upsample=4"],  # time pooling by 2: more frames
 }
 STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]

@@ -16,7 +16,7 @@ class StepBudget(pl.Callback):
     (Lightning's own `min_steps`). An explicit `trainer.max_steps` is left as it is.
     """
 
-    def __init__(self, min_steps: int = 1000) -> None:
+    def __init__(self, min_steps: int = 2000) -> None:
         if min_steps < 0:
             raise ValueError(f"callbacks.step_budget.min_steps must be >= 0, got {min_steps}")
         self.min_steps = min_steps
