@@ -188,7 +188,8 @@ def test_ctc_and_attention_heads_share_one_encoder() -> None:
 
 def test_downsampling_crdnn_trains_with_upsampled_frames(tiny_config, tmp_path) -> None:
     """CRDNN pools time by 2: four frames per encoder step fit every copy target; one does not."""
-    common = ["data=synthetic_seq2seq", "task=ctc", "model=crdnn", "test=false"]
+    common = ["data=synthetic_seq2seq", "task=ctc", "model=crdnn", "model.pool_sizes=[2,1,1]"]
+    common += ["test=false"]
     metrics = train(tiny_config(*common, "task.heads.main.upsample=4"))
     assert torch.isfinite(torch.tensor(metrics["val/loss"]))
     with pytest.raises(ValueError, match="item .* needs .* output frames"):

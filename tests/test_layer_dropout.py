@@ -24,7 +24,8 @@ def ligru(dropout: SequenceDropout | None) -> LiGRU:
 
 def crdnn(dropout: SequenceDropout | None) -> CRDNN:
     torch.manual_seed(0)
-    options = {"conv_channels": [5, 5], "pool_sizes": [1, 1], "normalization": "none"}
+    options = {"conv_channels": [5, 5], "conv_strides": [1, 1], "pool_sizes": [1, 1]}
+    options["normalization"] = "none"
     return CRDNN(3, LOBE, **options, dropout=dropout)
 
 

@@ -32,7 +32,7 @@ TASK_DATA: dict[str, list[str]] = {
 TASK_MODEL: dict[tuple[str, str], list[str]] = {
     ("many_to_many", "crdnn"): ["model.pool_sizes=[1,1,1]"],
     ("multitask", "crdnn"): ["model.pool_sizes=[1,1,1]"],
-    ("ctc", "crdnn"): ["task.heads.main.upsample=4"],  # time pooling by 2: more frames
+    ("ctc", "crdnn"): ["model.pool_sizes=[2,1,1]", "task.heads.main.upsample=4"],  # pool by 2
 }
 STEP = ["trainer.limit_train_batches=1", "trainer.limit_val_batches=1", "test=false"]
 
