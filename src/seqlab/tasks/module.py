@@ -22,6 +22,7 @@ from seqlab.tasks.bagging import bootstrap_weights, member_models
 from seqlab.tasks.hot_path import FiniteWatch, logs_this_step, unchecked
 from seqlab.tasks.model import SequenceModel, build_model, check_augmentable, check_averageable
 from seqlab.tasks.regularization import Regularization
+from seqlab.tasks.step_seed import seed_batch
 from seqlab.tasks.tbptt import check_tbptt, step_schedulers, truncated_training_step
 
 STAGES = ("train", "val", "test")
@@ -80,6 +81,7 @@ class SequenceTask(pl.LightningModule):
         self.automatic_optimization = tbptt_steps == 0
         self.stream_state: tuple[Tensor, ...] | None = None  # carried across stream batches
         self.finite = FiniteWatch()
+        self.run_seed = torch.initial_seed()  # pl.seed_everything's: the same when a run resumes
 
     @property
     def model(self) -> SequenceModel:
@@ -120,6 +122,9 @@ class SequenceTask(pl.LightningModule):
         if len(outputs) == 1:
             return outputs[0]
         return {n: h.combine([o[n] for o in outputs]) for n, h in self.model.heads.items()}
+
+    def on_train_batch_start(self, batch: Batch, batch_idx: int) -> None:
+        seed_batch(self.run_seed, self.global_rank, self.trainer.fit_loop.total_batch_idx)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         if self.tbptt_steps:
