@@ -60,7 +60,7 @@ MODEL = ["model=lstm", f"model.hidden_size={pick(16, 128)}"]
 COMMON = [*DATA, *MODEL, f"trainer.max_epochs={pick(3, 60)}", "callbacks.early_stopping=null"]
 COMMON += ["scheduler=none", "test=false", "callbacks.step_budget=null"]  # epochs set the budget
 VARIANTS = {
-    "none": ["regularizer=none"],
+    "none": [],
     "dropout (inverted)": ["regularizer=dropout", "regularizer.dropout.p=0.5"],
     "dropout (scale at test)": [
         "regularizer=dropout",
@@ -71,7 +71,7 @@ VARIANTS = {
     "label smoothing": ["regularizer=label_smoothing", "regularizer.label_smoothing.epsilon=0.2"],
     "noise": ["regularizer=noise", "regularizer.noise.std=0.5", "regularizer.noise.inputs=true"],
     "augment": ["regularizer=augment"],
-    "bagging": ["regularizer=none", "ensemble=bagging", f"ensemble.members={pick(2, 5)}"],
+    "bagging": ["ensemble=bagging", f"ensemble.members={pick(2, 5)}"],
 }
 
 

@@ -77,9 +77,7 @@ def test_unknown_group_option_is_rejected() -> None:
         compose_config(["model=lstn"])
 
 
-def test_dropout_is_the_default_regularizer_and_none_turns_it_off() -> None:
-    assert compose_config([]).regularizer.dropout.p == pytest.approx(0.2)
-    off = compose_config(["regularizer=none"]).regularizer
-    assert all(value is None for value in off.values())
-    only_l2 = compose_config(["regularizer=l2"]).regularizer
-    assert only_l2.dropout is None and only_l2.l2.weight == pytest.approx(1e-4)
+def test_dropout_regularizer_is_typed() -> None:
+    cfg = compose_config(["regularizer=dropout"])
+    assert cfg.regularizer.dropout.p == pytest.approx(0.2)
+    assert compose_config([]).regularizer.dropout is None

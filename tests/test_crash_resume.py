@@ -22,6 +22,7 @@ RUN = [
     "data.batch_size=8",
     "model=lstm",
     "model.hidden_size=8",
+    "regularizer=dropout",  # its masks must be the same draws after a resume
     "callbacks.step_budget.min_steps=0",
     "scheduler=plateau",  # an epoch schedule: the lr monitor logs once per epoch
     "logger=csv",

@@ -19,6 +19,7 @@ from tests.conftest import TINY, compose_config
 from tests.wandb_reader import read_records, run_files
 
 RUN = (*TINY, "model=lstm", "model.hidden_size=8", "trainer.max_epochs=2", "test=false")
+DROPOUT = "regularizer=dropout"  # a resumed run must draw the masks the uninterrupted one drew
 
 
 class SignalAt(pl.Callback):
@@ -48,15 +49,15 @@ def test_ctrl_c_saves_and_the_run_continues_as_one(tmp_path: Path, monkeypatch) 
     interrupt = SignalAt(3, signal.SIGINT)
     monkeypatch.setattr(seqlab.train, "build_callbacks", lambda *a: [*build(*a), interrupt])
     with pytest.raises(SystemExit) as stop:
-        train(config(run_dir, "logger=[csv,wandb]"))
+        train(config(run_dir, "logger=[csv,wandb]", DROPOUT))
     finish_wandb(failed=True)
     assert stop.value.code == 128 + signal.SIGINT
     assert read_checkpoint(run_dir / "checkpoints" / "last.ckpt")["global_step"] == 3
 
     monkeypatch.setattr(seqlab.train, "build_callbacks", build)
-    resumed = train(config(run_dir, "logger=[csv,wandb]"))
+    resumed = train(config(run_dir, "logger=[csv,wandb]", DROPOUT))
     finish_wandb(failed=False)
-    assert resumed == train(config(reference, "logger=csv"))
+    assert resumed == train(config(reference, "logger=csv", DROPOUT))
     ours, theirs = weights(run_dir), weights(reference)
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
     assert [p.name for p in (run_dir / "csv").iterdir()] == ["version_0"]

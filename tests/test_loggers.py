@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_regularizer_names_come_from_the_options_switched_on() -> None:
-    assert active_options(compose_config([]).regularizer) == "dropout"
-    assert active_options(compose_config(["regularizer=[dropout,l2]"]).regularizer) == "dropout+l2"
-    assert active_options(compose_config(["regularizer=none"]).regularizer) == "none"
+    cfg = compose_config(["regularizer=[dropout]"])
+    assert active_options(cfg.regularizer) == "dropout"
+    assert active_options(compose_config([]).regularizer) == "none"
 
 
 def test_wandb_names_resolve_without_a_hydra_run() -> None:

@@ -54,9 +54,9 @@ def test_multirun_jobs_get_their_own_directory_and_wandb_run(tmp_path: Path) -> 
     for job, model in zip(jobs, ["rnn", "gru"], strict=True):
         (run_file,) = run_files(sweep / job)  # one W&B run per job, in its own directory
         run = run_record(run_file)
-        assert run.display_name == f"{model}-dropout-default"
+        assert run.display_name == f"{model}-none-default"
         assert run.run_group == "many_to_one-synthetic"
-        assert f"model:{model}" in run.tags and "regularizer:dropout" in run.tags
+        assert f"model:{model}" in run.tags and "regularizer:none" in run.tags
         assert config(run_file)["model"]["cell"] == model  # the resolved config is logged
         assert any("grad_norm/total" in row for row in history(run_file))
     assert (result.stdout + result.stderr).count("W&B: offline run under") == 2
