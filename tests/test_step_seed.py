@@ -16,7 +16,7 @@ BUILD = seqlab.train.build_callbacks
 
 
 class FirstDraws(pl.Callback):
-    """The first uniform draw of every training batch, as its dropout would see it."""
+    """A uniform draw at the end of every training batch: it follows the batch's seed."""
 
     def __init__(self) -> None:
         self.draws: list[float] = []
