@@ -57,7 +57,8 @@ class PaddingFraction(pl.Callback):
         )
         if summed[1] > 0:
             fraction = float(1 - summed[0] / summed[1])
-            pl_module.log(f"{stage}/padding_fraction", fraction, batch_size=1)
+            # already summed over ranks: sync_dist (a mean of equal values) tells Lightning so
+            pl_module.log(f"{stage}/padding_fraction", fraction, batch_size=1, sync_dist=True)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._restored_epoch != trainer.current_epoch:  # not resuming inside this epoch

@@ -265,7 +265,10 @@ class SequenceTask(pl.LightningModule):
                     parts = [stage] + ([] if who in ("model", "ensemble") else [who])
                     parts += [head] if several else []
                     name = "/".join([*parts, metric_name])
-                    self.log(name, metric.compute(), prog_bar=stage != "train")
+                    # compute() has already gathered every rank; sync_dist only tells
+                    # Lightning so (a mean of equal values), which silences its DDP warning
+                    value = metric.compute()
+                    self.log(name, value, prog_bar=stage != "train", sync_dist=stage != "train")
                     metric.reset()
 
     def on_train_epoch_end(self) -> None:
