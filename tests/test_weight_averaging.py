@@ -6,27 +6,12 @@ from pathlib import Path
 import torch
 
 from seqlab.train import train
-from tests.conftest import compose_config
 
 
-def test_ema_option_trains_and_checkpoints_the_averaged_weights(tmp_path: Path) -> None:
-    cfg = compose_config(
-        [
-            "data=synthetic",
-            "data.num_items=32",
-            "data.batch_size=8",
-            "model=lstm",
-            "model.hidden_size=8",
-            "callbacks=[default,ema]",
-            "logger=csv",
-            "trainer.accelerator=cpu",
-            "trainer.max_epochs=2",
-            "callbacks.step_budget.min_steps=0",
-            "trainer.enable_progress_bar=false",
-            "trainer.enable_model_summary=false",
-            f"paths.output_dir={tmp_path}",
-        ]
-    )
+def test_ema_option_trains_and_checkpoints_the_averaged_weights(
+    tiny_config, tmp_path: Path
+) -> None:
+    cfg = tiny_config("callbacks=[default,ema]", "logger=csv", "trainer.max_epochs=2")
     metrics = train(cfg)
     assert math.isfinite(metrics["test/loss"])
     assert list((tmp_path / "csv").glob("version_*/metrics.csv"))
