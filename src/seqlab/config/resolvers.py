@@ -1,4 +1,5 @@
-"""OmegaConf resolvers that name runs after the Hydra choices (W&B run name, group, tags).
+"""OmegaConf resolvers that name runs after the Hydra choices (W&B run name, group, tags),
+and one that ties a setting to another (`data.cross_fit` to `ensemble.kind`).
 
 They also work where no Hydra run is active (the compose API in tests, eval.py): a group's
 choice then reads "unknown" instead of failing the whole config.
@@ -35,7 +36,13 @@ def optimization_direction(mode: str) -> str:
     return DIRECTIONS[mode]
 
 
+def equals(left: str, right: str) -> bool:
+    """Whether two config values agree (`${seqlab.eq:${ensemble.kind},kfold}`)."""
+    return str(left) == str(right)
+
+
 def register_resolvers() -> None:
     OmegaConf.register_new_resolver("seqlab.choice", hydra_choice, replace=True)
     OmegaConf.register_new_resolver("seqlab.active", active_options, replace=True)
     OmegaConf.register_new_resolver("seqlab.direction", optimization_direction, replace=True)
+    OmegaConf.register_new_resolver("seqlab.eq", equals, replace=True)

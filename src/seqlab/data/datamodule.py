@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -35,6 +35,8 @@ class SequenceDataModule(pl.LightningDataModule):
     `eval_batching` (default sorted: fastest, and metrics are per-item, so order cannot change
     them) for validation, test and prediction. Under DDP each rank takes whole batches of one
     global list; the training sampler's epoch and position are saved in checkpoints.
+    `cross_fit` (ensemble=kfold) merges the validation set into the training set and
+    validates on the merged set, whose items the kfold members score out of fold.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class SequenceDataModule(pl.LightningDataModule):
         max_tokens: int | None = None,
         num_buckets: int = 64,
         bucket_boundaries: list[int] | None = None,
+        cross_fit: bool = False,
     ) -> None:
         super().__init__()
         check_batching(batching, batch_size, max_tokens, num_buckets, bucket_boundaries)
@@ -67,6 +70,7 @@ class SequenceDataModule(pl.LightningDataModule):
         self.max_tokens = max_tokens
         self.num_buckets = num_buckets
         self.bucket_boundaries = list(bucket_boundaries) if bucket_boundaries else None
+        self.cross_fit = cross_fit
         self.train_sampler: LengthBatchSampler | None = None
         self._pending_train_state: dict[str, Any] | None = None
 
@@ -82,7 +86,14 @@ class SequenceDataModule(pl.LightningDataModule):
 
     @cached_property
     def splits(self) -> Splits:
-        return self.load_splits()
+        splits = self.load_splits()
+        if not self.cross_fit:
+            return splits
+        train, val = splits.train, splits.val
+        merged = SequenceDataset(
+            f"{train.name}+{val.name}", train.inputs + val.inputs, train.targets + val.targets
+        )
+        return replace(splits, train=merged, val=merged)
 
     @property
     def spec(self) -> DataSpec:

@@ -13,10 +13,15 @@ import torch
 from torch import Tensor
 
 
+def hashed_uniform(seed: int, index: int, member: int | str) -> float:
+    """A uniform in (0, 1) hashed from (seed, index, member): a draw with no state to keep."""
+    digest = hashlib.blake2b(f"{seed}:{index}:{member}".encode(), digest_size=8).digest()
+    return (int.from_bytes(digest, "big") + 0.5) / 2.0**64
+
+
 def bootstrap_weight(seed: int, index: int, member: int) -> int:
     """Poisson(1) draw by inverting its CDF at a uniform hashed from (seed, index, member)."""
-    digest = hashlib.blake2b(f"{seed}:{index}:{member}".encode(), digest_size=8).digest()
-    uniform = (int.from_bytes(digest, "big") + 0.5) / 2.0**64
+    uniform = hashed_uniform(seed, index, member)
     count, probability = 0, math.exp(-1.0)
     cumulative = probability
     while uniform > cumulative:

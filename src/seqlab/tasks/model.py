@@ -158,7 +158,7 @@ def check_averageable(model: SequenceModel) -> None:
     for name, head in model.heads.items():
         if type(head).combine is Head.combine:
             raise ValueError(
-                f"ensemble=bagging averages the members' outputs, but head {name!r} "
+                f"ensemble=bagging|kfold averages the members' outputs, but head {name!r} "
                 f"({type(head).__name__}) cannot average its outputs"
             )
 

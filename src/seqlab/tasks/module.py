@@ -1,9 +1,10 @@
 """The one LightningModule: regularization, ensembles, logging and optimization.
 
-It holds one `SequenceModel` (or K of them for `ensemble=bagging`); everything about a
-target's outputs, loss and metrics lives in the heads. Logged names: `<stage>/loss` and
+It holds one `SequenceModel` (or K of them for `ensemble=bagging|kfold`); everything about
+a target's outputs, loss and metrics lives in the heads. Logged names: `<stage>/loss` and
 `<stage>/<metric>` for one head, `<stage>/<head>/<metric>` for several; ensembles add
-`<stage>/member<k>/...` and `<stage>/members_mean/...` (every member's outputs pooled).
+`<stage>/member<k>/...` and `<stage>/members_mean/...` (every member's outputs pooled;
+for kfold on the test set only, as each member trained on most validation items).
 """
 
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from seqlab.data.spec import DataSpec
 from seqlab.init import initialize
 from seqlab.models.base import EncoderOutput
 from seqlab.tasks.bagging import bootstrap_weights, member_models
+from seqlab.tasks.cross_fit import in_fold_weights, item_folds, out_of_fold
 from seqlab.tasks.hot_path import FiniteWatch, logs_this_step, unchecked
 from seqlab.tasks.model import SequenceModel, build_model, check_augmentable, check_averageable
 from seqlab.tasks.regularization import Regularization
@@ -26,13 +28,13 @@ from seqlab.tasks.step_seed import seed_batch
 from seqlab.tasks.tbptt import check_tbptt, step_schedulers, truncated_training_step
 
 STAGES = ("train", "val", "test")
-ENSEMBLES = ("none", "bagging")
+ENSEMBLES = ("none", "bagging", "kfold")
 
 
 class SequenceTask(pl.LightningModule):
     """Trains the model(s) built from plain config dicts (so a checkpoint's hyperparameters
     rebuild it): `model` (the encoder), `heads` (name -> head config), `regularizer`, `init`,
-    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging).
+    `optimizer` and `scheduler` (partial factories), `ensemble` (none | bagging | kfold).
     `tbptt_steps` > 0: truncated BPTT in chunks of that many steps (`seqlab.tasks.tbptt`),
     clipping each chunk's gradient norm to `tbptt_clip_val` (manual optimization)."""
 
@@ -62,14 +64,18 @@ class SequenceTask(pl.LightningModule):
         if ensemble["kind"] not in ENSEMBLES:
             raise ValueError(f"ensemble.kind must be one of {ENSEMBLES}, got {ensemble['kind']!r}")
         self.bagging_seed = ensemble["seed"] if ensemble["kind"] == "bagging" else None
-        members = ensemble["members"] if ensemble["kind"] == "bagging" else 1
+        self.folds = ensemble["members"] if ensemble["kind"] == "kfold" else 0
+        self.fold_seed = ensemble["seed"] if self.folds else None
+        if ensemble["kind"] == "kfold" and self.folds < 2:
+            raise ValueError(f"ensemble=kfold needs ensemble.members >= 2 folds, got {self.folds}")
+        members = ensemble["members"] if ensemble["kind"] != "none" else 1
         configs = member_models(model, members, ensemble.get("models") or [])
         self.models = nn.ModuleList()
         for config in configs:
             member = build_model(spec, config, heads, embedding_dim, self.regularization)
             initialize(member, **init)
             self.models.append(member)
-        if self.bagging_seed is not None:
+        if len(self.models) > 1:
             check_averageable(self.models[0])
         if self.regularization.augment is not None:
             check_augmentable(self.models[0])
@@ -138,6 +144,8 @@ class SequenceTask(pl.LightningModule):
             weights = None
             if self.bagging_seed is not None:
                 weights = bootstrap_weights(self.bagging_seed, batch.indices, number)
+            if self.folds:
+                weights = in_fold_weights(self.fold_seed, batch.indices, self.folds, number)
             outputs = self.head_outputs(model, encoded, batch, "train")
             losses = self.head_losses(model, outputs, batch, reg.smoothing, weights)
             member_loss = self.total(model, losses)
@@ -168,6 +176,8 @@ class SequenceTask(pl.LightningModule):
         ]
         if len(self.models) == 1:
             outputs, who = members[0], "model"
+        elif self.folds and stage == "val":
+            outputs, who = self.out_of_fold(members, batch), "ensemble"
         else:
             outputs, who = self.combined(members), "ensemble"
             for number, member in enumerate(members):
@@ -186,6 +196,11 @@ class SequenceTask(pl.LightningModule):
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
         self.evaluate(batch, "test")
+
+    def out_of_fold(self, members: list[dict[str, Tensor]], batch: Batch) -> dict[str, Tensor]:
+        """Each validation item's outputs from the kfold member that did not train on it."""
+        folds = item_folds(self.fold_seed, batch.indices, self.folds)
+        return {n: out_of_fold([m[n] for m in members], folds) for n in self.head_names}
 
     def combined(self, members: list[dict[str, Tensor]]) -> dict[str, Tensor]:
         return {n: h.combine([m[n] for m in members]) for n, h in self.model.heads.items()}
@@ -275,6 +290,15 @@ class SequenceTask(pl.LightningModule):
         self.finite.check()
         if self.tbptt_steps:
             step_schedulers(self, "epoch")
+
+    def on_fit_start(self) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if self.folds and not getattr(datamodule, "cross_fit", False):
+            raise ValueError(
+                "ensemble=kfold scores each training item out of fold, so validation must run "
+                "over the training items: set data.cross_fit=true (conf/train.yaml sets it "
+                "from ensemble.kind)"
+            )
 
     def on_validation_start(self) -> None:
         self.finite.check()  # validation ends in checkpoints: never of weights gone NaN
