@@ -12,7 +12,8 @@ other processes hits all alike). On CUDA a bidirectional run also times each seq
 with the padded layout that the CPU uses (`seqlab <cell> padded`) against the packed default.
 On CUDA every run is bracketed by `torch.cuda.synchronize()`;
 `--dtype bf16` runs the forward under bfloat16 autocast. Without CUDA, `--device cuda` prints
-why it skipped and exits 0. SpeechBrain's LiGRU (optional `bench` extra) is loaded from its
+why it skipped and exits 0, and so does `--dtype bf16` on a CPU whose oneDNN has no bf16 LSTM
+kernel (no AVX-512 BF16). SpeechBrain's LiGRU (optional `bench` extra) is loaded from its
 file `speechbrain/nnet/RNN.py` alone (see `speechbrain_ligru.py`).
 
 Peak memory: on the CPU the highest total of live tensor bytes during one forward+backward
@@ -61,6 +62,22 @@ def unavailable(args: argparse.Namespace) -> str:
     """Why this bench cannot run as asked here ('' when it can)."""
     if args.device == "cuda" and not torch.cuda.is_available():
         return f"--device cuda: CUDA is not available (torch {torch.__version__})"
+    if args.dtype == "bf16":
+        error = bf16_lstm_error(torch.device(args.device))
+        if error:
+            return f"--dtype bf16: torch.nn.LSTM cannot run under bf16 autocast here ({error})"
+    return ""
+
+
+def bf16_lstm_error(device: torch.device) -> str:
+    """The error of a one-step nn.LSTM under bf16 autocast ('' when it runs): oneDNN has no
+    bf16 LSTM kernel on CPUs without AVX-512 BF16, so every LSTM of the bench would fail."""
+    lstm = torch.nn.LSTM(2, 2, batch_first=True).to(device)
+    try:
+        with torch.autocast(device.type, torch.bfloat16):
+            lstm(torch.zeros(1, 1, 2, device=device))
+    except RuntimeError as error:
+        return str(error).splitlines()[0]
     return ""
 
 
