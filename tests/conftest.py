@@ -22,6 +22,7 @@ TINY = [
     "trainer.accelerator=cpu",
     "trainer.max_epochs=1",
     "callbacks.step_budget.min_steps=0",  # tests train one epoch, not the recipe budget
+    "ensemble=none",  # one model, not many_to_one's K folds: ensembles are tested where they are
     "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false",
     "trainer.num_sanity_val_steps=0",

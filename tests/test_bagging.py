@@ -186,7 +186,8 @@ def test_ensemble_settings_are_typed_at_compose() -> None:
     with pytest.raises((ConfigCompositionException, ValidationError)) as error:
         compose_config(["ensemble=bagging", "ensemble.members=five"])
     assert "ensemble.members" in str(error.value) + str(error.value.__cause__)
-    assert compose_config([]).ensemble.kind == "none"
+    assert compose_config([]).ensemble.kind == "kfold"  # many_to_one's default
+    assert compose_config(["task=seq2seq", "data=cmudict_g2p"]).ensemble.kind == "none"
 
 
 def test_clipping_scales_the_total_norm_over_all_members(tiny_config) -> None:

@@ -108,9 +108,10 @@ def test_cross_fit_merges_the_hold_out_into_training_and_validates_on_it(tiny_co
 
 
 def test_kfold_switches_cross_fit_on_and_nothing_else_does() -> None:
-    assert compose_config(["ensemble=kfold"]).data.cross_fit is True
+    assert compose_config([]).data.cross_fit is True  # many_to_one's default ensemble
+    assert compose_config(["ensemble=none"]).data.cross_fit is False
     assert compose_config(["ensemble=bagging"]).data.cross_fit is False
-    assert compose_config([]).data.cross_fit is False
+    assert compose_config(["task=many_to_many"]).data.cross_fit is False
 
 
 def test_kfold_without_cross_fit_is_refused_before_training(tiny_config) -> None:
