@@ -19,6 +19,7 @@ COMMON = [
     "model.hidden_size=8",
     "logger=none",
     "callbacks=none",
+    "ensemble=none",  # one model: the batches below are those of one training set
     "trainer.max_epochs=2",
     "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false",
