@@ -47,6 +47,15 @@ def compose_config(overrides: list[str], config_name: str = "train") -> DictConf
         return compose(config_name=config_name, overrides=overrides)
 
 
+def evaluate_best(run_dir: Path) -> dict[str, float]:
+    """eval.py's metrics for the best checkpoint of the run in `run_dir`, on the CPU."""
+    from seqlab.eval import evaluate
+
+    ckpt = next((run_dir / "checkpoints").glob("epoch_*.ckpt"))
+    overrides = [f"ckpt_path={ckpt}", f"paths.output_dir={run_dir}", "trainer.accelerator=cpu"]
+    return evaluate(compose_config(overrides, config_name="eval"))
+
+
 @pytest.fixture
 def tiny_config(tmp_path: Path) -> Callable[..., DictConfig]:
     """Compose the train config on tiny synthetic data, writing under `tmp_path`; the model

@@ -12,11 +12,10 @@ from omegaconf.errors import ValidationError
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.collate import pad_collate
 from seqlab.data.spec import DataSpec
-from seqlab.eval import evaluate
 from seqlab.tasks.bagging import bootstrap_weight, bootstrap_weights, member_models
 from seqlab.tasks.module import SequenceTask
 from seqlab.train import train
-from tests.conftest import compose_config
+from tests.conftest import compose_config, evaluate_best
 
 
 def test_weights_are_a_function_of_seed_index_and_member() -> None:
@@ -171,13 +170,7 @@ def test_bagging_trains_logs_members_and_evaluates_from_checkpoint(
     assert trained["test/loss"] > 0 and trained["train/member0/loss"] > 0
     members_mean = (trained["test/member0/acc"] + trained["test/member1/acc"]) / 2
     assert trained["test/members_mean/acc"] == pytest.approx(members_mean)
-    ckpt = next((tmp_path / "checkpoints").glob("epoch_*.ckpt"))
-    evaluated = evaluate(
-        compose_config(
-            [f"ckpt_path={ckpt}", f"paths.output_dir={tmp_path}", "trainer.accelerator=cpu"],
-            config_name="eval",
-        )
-    )
+    evaluated = evaluate_best(tmp_path)
     assert evaluated["test/acc"] == pytest.approx(trained["test/acc"], abs=1e-6)
     assert evaluated["test/member1/acc"] == pytest.approx(trained["test/member1/acc"], abs=1e-6)
 

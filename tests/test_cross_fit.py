@@ -8,11 +8,10 @@ import torch
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.collate import pad_collate
-from seqlab.eval import evaluate
 from seqlab.tasks.cross_fit import fold_of, in_fold_weights, item_folds, out_of_fold
 from seqlab.tasks.module import SequenceTask
 from seqlab.train import train
-from tests.conftest import compose_config
+from tests.conftest import compose_config, evaluate_best
 
 
 def kfold(tiny_config, *overrides: str) -> tuple[SequenceTask, object]:
@@ -135,11 +134,5 @@ def test_kfold_trains_with_the_default_callbacks_and_evaluates_from_checkpoint(
         assert 0.0 <= trained[key] <= 1.0
     logged = pd.concat(pd.read_csv(p) for p in tmp_path.rglob("metrics.csv"))
     assert logged["val/loss"].notna().sum() == 2
-    ckpt = next((tmp_path / "checkpoints").glob("epoch_*.ckpt"))
-    evaluated = evaluate(
-        compose_config(
-            [f"ckpt_path={ckpt}", f"paths.output_dir={tmp_path}", "trainer.accelerator=cpu"],
-            config_name="eval",
-        )
-    )
+    evaluated = evaluate_best(tmp_path)
     assert evaluated["test/acc"] == pytest.approx(trained["test/acc"], abs=1e-6)
