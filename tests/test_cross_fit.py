@@ -111,6 +111,7 @@ def test_kfold_switches_cross_fit_on_and_nothing_else_does() -> None:
     assert compose_config(["ensemble=none"]).data.cross_fit is False
     assert compose_config(["ensemble=bagging"]).data.cross_fit is False
     assert compose_config(["task=many_to_many"]).data.cross_fit is False
+    assert compose_config(["debug=overfit"]).ensemble.kind == "none"  # memorise with one model
 
 
 def test_kfold_without_cross_fit_is_refused_before_training(tiny_config) -> None:
