@@ -39,9 +39,9 @@ def test_each_member_trains_on_every_item_but_its_own_fold() -> None:
     indices = torch.arange(200)
     folds = item_folds(3, indices, 4)
     for member in range(4):
-        weights = in_fold_weights(3, indices, 4, member)
+        weights = in_fold_weights(folds, member)
         assert torch.equal(weights == 0, folds == member)
-    total = sum(in_fold_weights(3, indices, 4, k) for k in range(4))
+    total = sum(in_fold_weights(folds, k) for k in range(4))
     assert torch.equal(total, torch.full((200,), 3.0))  # every item trains K - 1 members
 
 
@@ -69,7 +69,9 @@ def test_a_member_never_learns_from_its_own_fold(tiny_config) -> None:
     with torch.no_grad():
         per_member = [
             [
-                m.heads["main"].loss(m(b)["main"], b, 0.0, in_fold_weights(seed, b.indices, 3, k))
+                m.heads["main"].loss(
+                    m(b)["main"], b, 0.0, in_fold_weights(item_folds(seed, b.indices, 3), k)
+                )
                 for k, m in enumerate(task.models)
             ]
             for b in (batch, changed)

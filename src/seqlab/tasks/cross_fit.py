@@ -25,9 +25,10 @@ def item_folds(seed: int, indices: Tensor, folds: int) -> Tensor:
     return torch.tensor([fold_of(seed, i, folds) for i in indices.tolist()], device=indices.device)
 
 
-def in_fold_weights(seed: int, indices: Tensor, folds: int, member: int) -> Tensor:
-    """[B] float weights of member `member`: 1 for items it trains on, 0 for its own fold."""
-    return (item_folds(seed, indices, folds) != member).float()
+def in_fold_weights(folds: Tensor, member: int) -> Tensor:
+    """[B] float weights of member `member` from the items' `folds`: 1 for items it trains
+    on, 0 for its own fold."""
+    return (folds != member).float()
 
 
 def out_of_fold(outputs: list[Tensor], folds: Tensor) -> Tensor:

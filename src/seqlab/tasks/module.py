@@ -139,13 +139,14 @@ class SequenceTask(pl.LightningModule):
         reg = self.regularization
         logs = logs_this_step(self._trainer)
         data_loss = torch.zeros((), device=self.device)
+        folds = item_folds(self.fold_seed, batch.indices, self.folds) if self.folds else None
         for number, model in enumerate(self.models):
             encoded = model.encode(batch)
             weights = None
             if self.bagging_seed is not None:
                 weights = bootstrap_weights(self.bagging_seed, batch.indices, number)
-            if self.folds:
-                weights = in_fold_weights(self.fold_seed, batch.indices, self.folds, number)
+            if folds is not None:
+                weights = in_fold_weights(folds, number)
             outputs = self.head_outputs(model, encoded, batch, "train")
             losses = self.head_losses(model, outputs, batch, reg.smoothing, weights)
             member_loss = self.total(model, losses)
