@@ -59,6 +59,7 @@ DATA += ["data.max_length=10", "data.input_size=8", "data.num_classes=8", "data.
 MODEL = ["model=lstm", f"model.hidden_size={pick(16, 128)}"]
 COMMON = [*DATA, *MODEL, f"trainer.max_epochs={pick(3, 60)}", "callbacks.early_stopping=null"]
 COMMON += ["scheduler=none", "test=false", "callbacks.step_budget=null"]  # epochs set the budget
+COMMON += ["ensemble=none"]  # one model per variant: kfold would validate on its training items
 VARIANTS = {
     "none": [],
     "dropout (inverted)": ["regularizer=dropout", "regularizer.dropout.p=0.5"],
