@@ -8,7 +8,7 @@ import torch
 
 from seqlab.build import build_datamodule, build_task
 from seqlab.data.collate import pad_collate
-from seqlab.tasks.cross_fit import fold_of, in_fold_weights, item_folds, out_of_fold
+from seqlab.tasks.cross_fit import fold_of, in_fold_weights, item_folds
 from seqlab.tasks.module import SequenceTask
 from seqlab.train import train
 from tests.conftest import compose_config, evaluate_best
@@ -45,10 +45,29 @@ def test_each_member_trains_on_every_item_but_its_own_fold() -> None:
     assert torch.equal(total, torch.full((200,), 3.0))  # every item trains K - 1 members
 
 
-def test_out_of_fold_takes_each_item_from_its_own_member() -> None:
-    outputs = [torch.full((4, 2), float(k)) for k in range(3)]
-    picked = out_of_fold(outputs, torch.tensor([2, 0, 1, 2]))
-    assert picked[:, 0].tolist() == [2.0, 0.0, 1.0, 2.0]
+def recorded(encode, calls: list):
+    """`encode` that appends the dataset indices of each batch it is given to `calls`."""
+
+    def wrapped(batch):
+        calls.append(batch.indices.tolist())
+        return encode(batch)
+
+    return wrapped
+
+
+def test_at_validation_each_member_runs_on_its_own_fold_only(tiny_config) -> None:
+    task, batch = kfold(tiny_config)
+    task.log = lambda *args, **kwargs: None
+    calls = [[] for _ in task.models]
+    for model, log in zip(task.models, calls, strict=True):
+        model.encode = recorded(model.encode, log)
+    task.eval()
+    with torch.no_grad():
+        task.evaluate(batch, "val")
+    folds = item_folds(task.fold_seed, batch.indices, 3).tolist()
+    indices = batch.indices.tolist()
+    own = [[i for i, f in zip(indices, folds, strict=True) if f == k] for k in range(3)]
+    assert calls == [[rows] if rows else [] for rows in own]
 
 
 def test_a_member_never_learns_from_its_own_fold(tiny_config) -> None:
@@ -97,6 +116,25 @@ def test_validation_scores_each_item_with_the_member_that_did_not_train_on_it(
     torch.testing.assert_close(loss, expected)
     task.log_metrics("val")
     assert "val/acc" in logged and not any("member" in name for name in logged)
+
+
+def test_per_step_outputs_out_of_fold_are_the_members_outputs_on_the_whole_batch(
+    tiny_config,
+) -> None:
+    """A member scores its fold's rows still padded to the batch's width, so many-to-many
+    outputs line up step by step with what it gives on the whole batch."""
+    task, _ = kfold(tiny_config, "task=many_to_many", "data.per_step=true")
+    lengths = (3, 9, 5, 4, 7, 6)
+    batch = pad_collate(
+        [(torch.randn(n, 4), torch.arange(n) % 3, i) for i, n in enumerate(lengths)]
+    )
+    task.eval()
+    with torch.no_grad():
+        picked = task.out_of_fold(batch)["main"]
+        members = torch.stack([m(batch)["main"] for m in task.models])
+    folds = item_folds(task.fold_seed, batch.indices, 3)
+    whole = members[folds, torch.arange(len(batch))]
+    torch.testing.assert_close(picked[batch.mask], whole[batch.mask])
 
 
 def test_cross_fit_merges_the_hold_out_into_training_and_validates_on_it(tiny_config) -> None:

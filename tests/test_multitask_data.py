@@ -96,3 +96,13 @@ def test_first_sequences_trim_each_named_target() -> None:
     assert first.targets["seq"].shape == (2, 5)
     assert first.target_lengths["seq"].tolist() == [5, 2]
     assert first.targets["label"].tolist() == [0, 1]
+
+
+def test_rows_keep_the_batch_widths_of_each_named_target() -> None:
+    batch = pad_collate([item(3, 0, 5, 0), item(6, 1, 2, 1), item(2, 1, 7, 2)])
+    rows = batch.rows(torch.tensor([2, 0]))
+    assert rows.inputs.shape == (2, 6, 2) and rows.indices.tolist() == [2, 0]
+    assert rows.lengths.tolist() == [2, 3]
+    assert rows.targets["seq"].shape == (2, 7)
+    assert rows.target_lengths["seq"].tolist() == [7, 5]
+    assert rows.targets["label"].tolist() == [1, 0]

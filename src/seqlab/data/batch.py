@@ -68,6 +68,19 @@ class Batch:
             target_lengths=target_lengths,
         )
 
+    def rows(self, index: Tensor) -> Batch:
+        """The sequences at `index` ([b] long), still padded to this batch's widths, so their
+        per-step outputs line up with the whole batch's."""
+        cpu = index.cpu()
+        return replace(
+            self,
+            inputs=self.inputs[index],
+            lengths=self.lengths[cpu],
+            targets=_rows(self.targets, index),
+            indices=self.indices[index],
+            target_lengths=None if self.target_lengths is None else _rows(self.target_lengths, cpu),
+        )
+
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
         """Move tensors to `device`, keeping the length vectors on the CPU.
 
@@ -87,6 +100,12 @@ def _move(
     if isinstance(targets, dict):
         return {k: t.to(device, non_blocking=non_blocking) for k, t in targets.items()}
     return targets.to(device, non_blocking=non_blocking)
+
+
+def _rows(values: Tensor | dict[str, Tensor], index: Tensor) -> Tensor | dict[str, Tensor]:
+    if isinstance(values, dict):
+        return {k: v[index.to(v.device)] for k, v in values.items()}
+    return values[index.to(values.device)]
 
 
 def _first(targets: Tensor | dict, target_lengths: Tensor | dict | None, count: int) -> tuple:

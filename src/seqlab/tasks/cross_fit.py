@@ -29,9 +29,3 @@ def in_fold_weights(folds: Tensor, member: int) -> Tensor:
     """[B] float weights of member `member` from the items' `folds`: 1 for items it trains
     on, 0 for its own fold."""
     return (folds != member).float()
-
-
-def out_of_fold(outputs: list[Tensor], folds: Tensor) -> Tensor:
-    """Each item's output from the member whose fold holds it: members' [B, ...] -> [B, ...]."""
-    stacked = torch.stack(outputs)
-    return stacked[folds, torch.arange(stacked.shape[1], device=stacked.device)]

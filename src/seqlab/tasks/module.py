@@ -20,7 +20,7 @@ from seqlab.data.spec import DataSpec
 from seqlab.init import initialize
 from seqlab.models.base import EncoderOutput
 from seqlab.tasks.bagging import bootstrap_weights, member_models
-from seqlab.tasks.cross_fit import in_fold_weights, item_folds, out_of_fold
+from seqlab.tasks.cross_fit import in_fold_weights, item_folds
 from seqlab.tasks.hot_path import FiniteWatch, logs_this_step, unchecked
 from seqlab.tasks.model import SequenceModel, build_model, check_augmentable, check_averageable
 from seqlab.tasks.regularization import Regularization
@@ -170,27 +170,32 @@ class SequenceTask(pl.LightningModule):
 
     def evaluate(self, batch: Batch, stage: str) -> Tensor:
         """Loss (plain: no label smoothing) and metrics of the model or the ensemble."""
+        if self.folds and stage == "val":
+            outputs, encoded, who = self.out_of_fold(batch), None, "ensemble"
+        else:
+            outputs, encoded, who = self.all_members(batch, stage)
+        losses = self.head_losses(self.model, outputs, batch)
+        self.log_head_losses(stage, losses, len(batch))
+        total = self.total(self.model, losses)
+        self.log(f"{stage}/loss", total, batch_size=len(batch), sync_dist=True)
+        self.update_metrics(stage, who, self.model, outputs, encoded, batch)
+        return total
+
+    def all_members(self, batch: Batch, stage: str) -> tuple[dict[str, Tensor], EncoderOutput, str]:
+        """(outputs, first encoding, metric owner) of the model, or of the ensemble's average
+        with each member's own metrics updated on the way."""
         encodings = [model.encode(batch) for model in self.models]
         members = [
             self.head_outputs(model, encoded, batch, stage)
             for model, encoded in zip(self.models, encodings, strict=True)
         ]
         if len(self.models) == 1:
-            outputs, who = members[0], "model"
-        elif self.folds and stage == "val":
-            outputs, who = self.out_of_fold(members, batch), "ensemble"
-        else:
-            outputs, who = self.combined(members), "ensemble"
-            for number, member in enumerate(members):
-                for name in (f"member{number}", "members_mean"):
-                    model, encoded = self.models[number], encodings[number]
-                    self.update_metrics(stage, name, model, member, encoded, batch)
-        losses = self.head_losses(self.model, outputs, batch)
-        self.log_head_losses(stage, losses, len(batch))
-        total = self.total(self.model, losses)
-        self.log(f"{stage}/loss", total, batch_size=len(batch), sync_dist=True)
-        self.update_metrics(stage, who, self.model, outputs, encodings[0], batch)
-        return total
+            return members[0], encodings[0], "model"
+        for number, member in enumerate(members):
+            for name in (f"member{number}", "members_mean"):
+                model, encoded = self.models[number], encodings[number]
+                self.update_metrics(stage, name, model, member, encoded, batch)
+        return self.combined(members), encodings[0], "ensemble"
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self.evaluate(batch, "val")
@@ -198,10 +203,21 @@ class SequenceTask(pl.LightningModule):
     def test_step(self, batch: Batch, batch_idx: int) -> None:
         self.evaluate(batch, "test")
 
-    def out_of_fold(self, members: list[dict[str, Tensor]], batch: Batch) -> dict[str, Tensor]:
-        """Each validation item's outputs from the kfold member that did not train on it."""
+    def out_of_fold(self, batch: Batch) -> dict[str, Tensor]:
+        """Each validation item's outputs from the kfold member that did not train on it: a
+        member runs on its own fold's items only, one K-th of the batch."""
         folds = item_folds(self.fold_seed, batch.indices, self.folds)
-        return {n: out_of_fold([m[n] for m in members], folds) for n in self.head_names}
+        outputs: dict[str, Tensor] = {}
+        for number, model in enumerate(self.models):
+            rows = (folds == number).nonzero().squeeze(1)
+            if len(rows) == 0:
+                continue
+            part = batch.rows(rows)
+            for name, output in self.head_outputs(model, model.encode(part), part, "val").items():
+                if name not in outputs:
+                    outputs[name] = output.new_zeros((len(batch), *output.shape[1:]))
+                outputs[name][rows] = output
+        return outputs
 
     def combined(self, members: list[dict[str, Tensor]]) -> dict[str, Tensor]:
         return {n: h.combine([m[n] for m in members]) for n, h in self.model.heads.items()}
@@ -236,9 +252,11 @@ class SequenceTask(pl.LightningModule):
         who: str,
         model: SequenceModel,
         outputs: dict[str, Tensor],
-        encoded: EncoderOutput,
+        encoded: EncoderOutput | None,
         batch: Batch,
     ) -> None:
+        """`encoded` is None for kfold's out-of-fold outputs, which no one encoding covers;
+        the heads that read it (seq2seq, CTC) are never ensembled."""
         for name, head in model.heads.items():
             view = model.view(batch, name)
             references = self.references(stage, name, view) if head.needs_references else None
