@@ -71,14 +71,14 @@ class Batch:
     def rows(self, index: Tensor) -> Batch:
         """The sequences at `index` ([b] long), still padded to this batch's widths, so their
         per-step outputs line up with the whole batch's."""
-        cpu = index.cpu()
+        lengths = self.target_lengths
         return replace(
             self,
             inputs=self.inputs[index],
-            lengths=self.lengths[cpu],
+            lengths=_rows(self.lengths, index),
             targets=_rows(self.targets, index),
             indices=self.indices[index],
-            target_lengths=None if self.target_lengths is None else _rows(self.target_lengths, cpu),
+            target_lengths=None if lengths is None else _rows(lengths, index),
         )
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
@@ -103,6 +103,7 @@ def _move(
 
 
 def _rows(values: Tensor | dict[str, Tensor], index: Tensor) -> Tensor | dict[str, Tensor]:
+    """Rows `index` of (named) tensors, each indexed on its own device (lengths stay on CPU)."""
     if isinstance(values, dict):
         return {k: v[index.to(v.device)] for k, v in values.items()}
     return values[index.to(values.device)]
